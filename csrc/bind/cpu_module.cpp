@@ -1,0 +1,172 @@
+// mdlfast._cpu: the pybind11 face of the C++ kernels. The public, validated API is
+// mdlfast.kernels; the checks here are a last line of defence so that a direct call with bad
+// arrays raises instead of reading out of bounds. The GIL is released while a kernel runs.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "common/isa.h"
+#include "common/threads.h"
+#include "cpu/gemm.h"
+#include "cpu/linear.h"
+
+namespace py = pybind11;
+using mdlfast::cpu::Activation;
+using mdlfast::cpu::StridedMatrix;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw py::value_error(message); }
+
+void check_float32(const py::array& array, const char* name) {
+  if (!py::isinstance<py::array_t<float>>(array) || array.dtype().kind() != 'f' || array.itemsize() != 4)
+    throw py::type_error(std::string(name) + " must be a float32 array");
+}
+
+int64_t element_stride(const py::array& array, int axis, const char* name) {
+  const auto bytes = static_cast<int64_t>(array.strides(axis));
+  if (bytes % static_cast<int64_t>(sizeof(float)) != 0)
+    fail(std::string(name) + " has a stride that is not a whole number of elements");
+  return bytes / static_cast<int64_t>(sizeof(float));
+}
+
+void check_shape(const py::array& array, const char* name, std::vector<int64_t> shape) {
+  if (array.ndim() != static_cast<py::ssize_t>(shape.size()))
+    fail(std::string(name) + " must have " + std::to_string(shape.size()) + " dimensions");
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (array.shape(static_cast<py::ssize_t>(i)) != shape[i])
+      fail(std::string(name) + " has the wrong shape on axis " + std::to_string(i));
+}
+
+// A read-only strided view of a 2-D or 3-D (batch-first) float32 array.
+StridedMatrix input_view(const py::array& array, const char* name, std::vector<int64_t> shape) {
+  check_float32(array, name);
+  check_shape(array, name, shape);
+  const int nd = static_cast<int>(array.ndim());
+  StridedMatrix view;
+  view.data = static_cast<const float*>(array.data());
+  view.rs = element_stride(array, nd - 2, name);
+  view.cs = element_stride(array, nd - 1, name);
+  view.bs = nd == 3 ? element_stride(array, 0, name) : 0;
+  return view;
+}
+
+const float* contiguous_input(const py::array& array, const char* name, std::vector<int64_t> shape) {
+  check_float32(array, name);
+  check_shape(array, name, shape);
+  if (!(array.flags() & py::array::c_style)) fail(std::string(name) + " must be C-contiguous");
+  return static_cast<const float*>(array.data());
+}
+
+float* output_buffer(py::array& array, const char* name, std::vector<int64_t> shape) {
+  check_float32(array, name);
+  check_shape(array, name, shape);
+  if (!(array.flags() & py::array::c_style)) fail(std::string(name) + " must be C-contiguous");
+  if (!array.writeable()) fail(std::string(name) + " must be writeable");
+  return static_cast<float*>(array.mutable_data());
+}
+
+Activation parse_activation(const std::string& name) {
+  if (name == "none") return Activation::none;
+  if (name == "relu") return Activation::relu;
+  if (name == "sigmoid") return Activation::sigmoid;
+  if (name == "tanh") return Activation::tanh;
+  if (name == "gelu") return Activation::gelu;
+  fail("unknown activation '" + name + "'");
+}
+
+void gemm(py::array out, const py::array& a, const py::array& b, float alpha, float beta,
+          const py::object& c) {
+  if (out.ndim() != 3) fail("out must have 3 dimensions (batch, m, n)");
+  const int64_t batch = out.shape(0), m = out.shape(1), n = out.shape(2);
+  if (a.ndim() != 3) fail("a must have 3 dimensions (batch, m, k)");
+  const int64_t k = a.shape(2);
+  float* out_ptr = output_buffer(out, "out", {batch, m, n});
+  const StridedMatrix a_view = input_view(a, "a", {batch, m, k});
+  const StridedMatrix b_view = input_view(b, "b", {batch, k, n});
+  mdlfast::cpu::GemmEpilogue ep;
+  ep.alpha = alpha;
+  ep.beta = beta;
+  if (beta != 0.0f) {
+    if (c.is_none()) fail("c is required when beta != 0");
+    ep.c = input_view(c.cast<py::array>(), "c", {batch, m, n});
+  }
+  py::gil_scoped_release release;
+  mdlfast::cpu::gemm(out_ptr, a_view, b_view, batch, m, n, k, ep);
+}
+
+void linear(py::array y, const py::object& z, const py::array& x, const py::array& w,
+            const py::object& bias, const std::string& activation) {
+  if (x.ndim() != 2 || w.ndim() != 2) fail("x and w must have 2 dimensions");
+  const int64_t m = x.shape(0), in = x.shape(1), out = w.shape(0);
+  float* y_ptr = output_buffer(y, "y", {m, out});
+  float* z_ptr = nullptr;
+  if (!z.is_none()) {
+    py::array z_array = z.cast<py::array>();
+    z_ptr = output_buffer(z_array, "z", {m, out});
+  }
+  const StridedMatrix x_view = input_view(x, "x", {m, in});
+  const StridedMatrix w_view = input_view(w, "w", {out, in});
+  const float* bias_ptr = bias.is_none() ? nullptr : contiguous_input(bias.cast<py::array>(), "b", {out});
+  const Activation act = parse_activation(activation);
+  py::gil_scoped_release release;
+  mdlfast::cpu::linear(y_ptr, z_ptr, x_view, w_view, bias_ptr, m, in, out, act);
+}
+
+void linear_backward(py::array dx, py::array dw, py::array db, const py::array& dy,
+                     const py::array& x, const py::array& w, const py::object& y,
+                     const py::object& z, const std::string& activation) {
+  if (x.ndim() != 2 || w.ndim() != 2) fail("x and w must have 2 dimensions");
+  const int64_t m = x.shape(0), in = x.shape(1), out = w.shape(0);
+  float* dx_ptr = output_buffer(dx, "dx", {m, in});
+  float* dw_ptr = output_buffer(dw, "dw", {out, in});
+  float* db_ptr = output_buffer(db, "db", {out});
+  const float* dy_ptr = contiguous_input(dy, "dy", {m, out});
+  const StridedMatrix x_view = input_view(x, "x", {m, in});
+  const StridedMatrix w_view = input_view(w, "w", {out, in});
+  const float* y_ptr = y.is_none() ? nullptr : contiguous_input(y.cast<py::array>(), "y", {m, out});
+  const float* z_ptr = z.is_none() ? nullptr : contiguous_input(z.cast<py::array>(), "z", {m, out});
+  const Activation act = parse_activation(activation);
+  if (act == Activation::gelu && !z_ptr) fail("activation 'gelu' needs the pre-activation z");
+  if (act != Activation::none && !y_ptr && !z_ptr) fail("y or z is required with an activation");
+  py::gil_scoped_release release;
+  mdlfast::cpu::linear_backward(dx_ptr, dw_ptr, db_ptr, dy_ptr, x_view, w_view, y_ptr, z_ptr, m,
+                                in, out, act);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_cpu, module) {
+  module.doc() = "mdlfast C++ CPU kernels (use mdlfast.kernels, which validates arguments)";
+
+  module.def("supported_isas", [] {
+    std::vector<std::string> names;
+    for (auto isa : {mdlfast::Isa::generic, mdlfast::Isa::avx2, mdlfast::Isa::avx512})
+      if (mdlfast::isa_supported(isa)) names.emplace_back(mdlfast::isa_name(isa));
+    return names;
+  });
+  module.def("active_isa", [] { return std::string(mdlfast::isa_name(mdlfast::active_isa())); });
+  module.def("set_isa", [](const std::string& name) {
+    mdlfast::Isa isa;
+    if (!mdlfast::parse_isa(name.c_str(), &isa))
+      fail("unknown ISA '" + name + "'; expected one of generic, avx2, avx512");
+    if (!mdlfast::isa_supported(isa)) fail("this CPU does not support the ISA '" + name + "'");
+    mdlfast::set_active_isa(isa);
+  });
+  module.def("num_threads", &mdlfast::num_threads);
+  module.def("set_num_threads", [](int n) {
+    if (n < 1) fail("num_threads must be >= 1");
+    mdlfast::set_num_threads(n);
+  });
+
+  module.def("gemm", &gemm, py::arg("out"), py::arg("a"), py::arg("b"), py::arg("alpha"),
+             py::arg("beta"), py::arg("c"));
+  module.def("linear", &linear, py::arg("y"), py::arg("z"), py::arg("x"), py::arg("w"),
+             py::arg("b"), py::arg("activation"));
+  module.def("linear_backward", &linear_backward, py::arg("dx"), py::arg("dw"), py::arg("db"),
+             py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("y"), py::arg("z"),
+             py::arg("activation"));
+}

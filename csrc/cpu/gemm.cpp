@@ -1,0 +1,237 @@
+// The GEMM driver: Goto-style blocking (an NC-wide slab of B packed once per KC step and shared by
+// all threads, an MC x KC block of A packed into panels), the ISA's micro-kernel over the tiles,
+// and the epilogue applied to each tile right after its last KC step, while it is still in cache.
+#include "cpu/gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "common/isa.h"
+#include "common/threads.h"
+#include "cpu/gemm_ukernel.h"
+
+namespace mdlfast::cpu {
+namespace {
+
+constexpr int64_t kKc = 384;      // depth of one packed block: a 14 x 384 A panel is 21 KiB
+constexpr int64_t kMcRows = 336;  // rows of A per block: ~0.5 MiB, half of a Zen 4 L2
+constexpr int64_t kNc = 4096;     // columns of B per slab: 6 MiB at kKc, lives in L3
+
+// Below this many multiply-adds a GEMM runs on one thread: waking a team costs more.
+constexpr int64_t kMinWorkPerThread = int64_t{1} << 17;
+// Batches whose items are smaller than this run one item per thread.
+constexpr int64_t kSmallItemWork = int64_t{1} << 21;
+
+GemmUkernel active_ukernel() {
+  switch (active_isa()) {
+    case Isa::avx512: return gemm_ukernel_avx512();
+    case Isa::avx2: return gemm_ukernel_avx2();
+    default: return gemm_ukernel_generic();
+  }
+}
+
+int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+// Packing buffers, kept per calling thread and grown on demand: a fresh multi-MiB allocation per
+// call would cost page faults comparable to a small GEMM.
+class Workspace {
+ public:
+  ~Workspace() { std::free(data_); }
+  float* get(int64_t count) {
+    const size_t bytes = static_cast<size_t>(round_up(std::max<int64_t>(count, 16), 16)) * sizeof(float);
+    if (bytes > capacity_) {
+      std::free(data_);
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data_) {
+        capacity_ = 0;
+        throw std::bad_alloc();
+      }
+      capacity_ = bytes;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+Workspace& workspace_a() {
+  thread_local Workspace ws;
+  return ws;
+}
+Workspace& workspace_b() {
+  thread_local Workspace ws;
+  return ws;
+}
+
+// dst[k * mr + i] = A(i0 + i, k0 + k); rows past `rows` are zero.
+void pack_a(float* __restrict dst, const float* a, int64_t rs, int64_t cs, int64_t i0, int rows,
+            int64_t k0, int64_t kc, int mr) {
+  if (cs == 1) {
+    for (int i = 0; i < rows; ++i) {
+      const float* src = a + (i0 + i) * rs + k0;
+      for (int64_t k = 0; k < kc; ++k) dst[k * mr + i] = src[k];
+    }
+  } else {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = a + i0 * rs + (k0 + k) * cs;
+      for (int i = 0; i < rows; ++i) dst[k * mr + i] = src[i * rs];
+    }
+  }
+  for (int i = rows; i < mr; ++i)
+    for (int64_t k = 0; k < kc; ++k) dst[k * mr + i] = 0.0f;
+}
+
+// dst[k * nr + j] = B(k0 + k, j0 + j); columns past `cols` are zero.
+void pack_b(float* __restrict dst, const float* b, int64_t rs, int64_t cs, int64_t k0, int64_t kc,
+            int64_t j0, int cols, int nr) {
+  if (cs == 1) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = b + (k0 + k) * rs + j0;
+      float* row = dst + k * nr;
+      std::memcpy(row, src, sizeof(float) * cols);
+      for (int j = cols; j < nr; ++j) row[j] = 0.0f;
+    }
+    return;
+  }
+  for (int j = 0; j < cols; ++j) {
+    const float* src = b + k0 * rs + (j0 + j) * cs;
+    for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k * rs];
+  }
+  for (int64_t k = 0; k < kc; ++k)
+    for (int j = cols; j < nr; ++j) dst[k * nr + j] = 0.0f;
+}
+
+bool epilogue_is_identity(const GemmEpilogue& ep) {
+  return ep.alpha == 1.0f && ep.beta == 0.0f && !ep.bias && ep.activation == Activation::none &&
+         !ep.preactivation;
+}
+
+// Applies the epilogue to rows x cols of the output starting at (row0, col0); `c_item` and
+// `pre_item` are the batch item's c view and pre-activation output.
+void epilogue_tile(float* out, int64_t ldo, int64_t row0, int64_t col0, int rows, int cols,
+                   const GemmEpilogue& ep, const float* c_item, float* pre_item) {
+  for (int i = 0; i < rows; ++i) {
+    float* row = out + (row0 + i) * ldo + col0;
+    if (ep.alpha != 1.0f)
+      for (int j = 0; j < cols; ++j) row[j] *= ep.alpha;
+    if (ep.beta != 0.0f) {
+      const float* c_row = c_item + (row0 + i) * ep.c.rs + col0 * ep.c.cs;
+      for (int j = 0; j < cols; ++j) row[j] += ep.beta * c_row[j * ep.c.cs];
+    }
+    if (ep.bias)
+      for (int j = 0; j < cols; ++j) row[j] += ep.bias[col0 + j];
+    if (pre_item) std::memcpy(pre_item + (row0 + i) * ldo + col0, row, sizeof(float) * cols);
+    apply_activation(row, cols, ep.activation);
+  }
+}
+
+struct ItemViews {
+  float* out;
+  const float* a;
+  const float* b;
+  const float* c;
+  float* pre;
+};
+
+ItemViews item_views(float* out, const StridedMatrix& a, const StridedMatrix& b,
+                     const GemmEpilogue& ep, int64_t item, int64_t m, int64_t n) {
+  return {out + item * m * n, a.data + item * a.bs, b.data + item * b.bs,
+          ep.c.data ? ep.c.data + item * ep.c.bs : nullptr,
+          ep.preactivation ? ep.preactivation + item * m * n : nullptr};
+}
+
+// One m x n x k product on `threads` threads (a team of one runs inline).
+void gemm_item(const ItemViews& v, const StridedMatrix& a, const StridedMatrix& b, int64_t m,
+               int64_t n, int64_t k, const GemmEpilogue& ep, const GemmUkernel& uk, int threads) {
+  if (k == 0) {
+    std::fill(v.out, v.out + m * n, 0.0f);
+    epilogue_tile(v.out, n, 0, 0, static_cast<int>(m), static_cast<int>(n), ep, v.c, v.pre);
+    return;
+  }
+  const int mr = uk.mr;
+  const int nr = uk.nr;
+  const int64_t kc_max = std::min(k, kKc);
+  const int64_t mc_max = std::min(round_up(m, mr), round_up(kMcRows, mr));
+  const int64_t nc_max = std::min(round_up(n, nr), kNc);
+  float* packed_a = workspace_a().get(mc_max * kc_max);
+  float* packed_b = workspace_b().get(nc_max * kc_max);
+  const bool plain = epilogue_is_identity(ep);
+
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  for (int64_t jc = 0; jc < n; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, n - jc);
+    const int64_t n_panels = (nc + nr - 1) / nr;
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, k - pc);
+      const bool first = pc == 0;
+      const bool last = pc + kc == k;
+#pragma omp for schedule(static)
+      for (int64_t p = 0; p < n_panels; ++p) {
+        const int cols = static_cast<int>(std::min<int64_t>(nr, nc - p * nr));
+        pack_b(packed_b + p * nr * kc, v.b, b.rs, b.cs, pc, kc, jc + p * nr, cols, nr);
+      }
+      for (int64_t ic = 0; ic < m; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, m - ic);
+        const int64_t m_panels = (mc + mr - 1) / mr;
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < m_panels; ++p) {
+          const int rows = static_cast<int>(std::min<int64_t>(mr, mc - p * mr));
+          pack_a(packed_a + p * mr * kc, v.a, a.rs, a.cs, ic + p * mr, rows, pc, kc, mr);
+        }
+        // Tiles in column-panel-major order: each thread keeps one B panel hot across A panels.
+#pragma omp for schedule(static)
+        for (int64_t t = 0; t < n_panels * m_panels; ++t) {
+          const int64_t jr = t / m_panels;
+          const int64_t ir = t % m_panels;
+          const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir * mr));
+          const int cols = static_cast<int>(std::min<int64_t>(nr, nc - jr * nr));
+          const int64_t row0 = ic + ir * mr;
+          const int64_t col0 = jc + jr * nr;
+          uk.run(kc, packed_a + ir * mr * kc, packed_b + jr * nr * kc, v.out + row0 * n + col0, n,
+                 rows, cols, !first);
+          if (last && !plain) epilogue_tile(v.out, n, row0, col0, rows, cols, ep, v.c, v.pre);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm(float* out, const StridedMatrix& a, const StridedMatrix& b, int64_t batch, int64_t m,
+          int64_t n, int64_t k, const GemmEpilogue& epilogue) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  const GemmUkernel uk = active_ukernel();
+  const int64_t work = m * n * std::max<int64_t>(k, 1);
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(num_threads(), work / kMinWorkPerThread));
+
+  if (batch > 1 && threads > 1 && work < kSmallItemWork) {
+    // Many small items: one item per thread, each with its own packing workspace.
+    // An exception must not leave an OpenMP region, so a failed workspace allocation is
+    // carried out of it by a flag.
+    const int team = static_cast<int>(std::min<int64_t>(num_threads(), batch));
+    bool out_of_memory = false;
+#pragma omp parallel for num_threads(team) schedule(static)
+    for (int64_t item = 0; item < batch; ++item) {
+      try {
+        gemm_item(item_views(out, a, b, epilogue, item, m, n), a, b, m, n, k, epilogue, uk, 1);
+      } catch (const std::bad_alloc&) {
+#pragma omp atomic write
+        out_of_memory = true;
+      }
+    }
+    if (out_of_memory) throw std::bad_alloc();
+    return;
+  }
+  for (int64_t item = 0; item < batch; ++item)
+    gemm_item(item_views(out, a, b, epilogue, item, m, n), a, b, m, n, k, epilogue, uk,
+              static_cast<int>(threads));
+}
+
+}  // namespace mdlfast::cpu

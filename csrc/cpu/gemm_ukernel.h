@@ -1,0 +1,27 @@
+// The micro-kernel interface shared by every ISA path of the GEMM driver.
+//
+// Packed panels: pa holds mr rows of A for kc steps (pa[k * mr + i]); pb holds nr columns of B
+// (pb[k * nr + j]); both are zero-padded to the full mr / nr. The kernel updates the top-left
+// rows x cols corner of the row-major tile c (leading dimension ldc):
+//   c(i, j) = (accumulate ? c(i, j) : 0) + sum_k pa[k * mr + i] * pb[k * nr + j]
+// and never touches c outside that corner.
+#pragma once
+
+#include <cstdint>
+
+namespace mdlfast::cpu {
+
+using GemmUkernelFn = void (*)(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                               int rows, int cols, bool accumulate);
+
+struct GemmUkernel {
+  int mr;
+  int nr;
+  GemmUkernelFn run;
+};
+
+GemmUkernel gemm_ukernel_generic();
+GemmUkernel gemm_ukernel_avx2();
+GemmUkernel gemm_ukernel_avx512();
+
+}  // namespace mdlfast::cpu

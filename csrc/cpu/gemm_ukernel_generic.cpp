@@ -1,0 +1,28 @@
+// Portable GEMM micro-kernel for any CPU: plain loops over a 4 x 8 tile that the compiler
+// vectorises with the baseline instruction set (SSE2 on x86-64).
+#include "cpu/gemm_ukernel.h"
+
+namespace mdlfast::cpu {
+namespace {
+
+constexpr int kMr = 4;
+constexpr int kNr = 8;
+
+void run(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict c,
+         int64_t ldc, int rows, int cols, bool accumulate) {
+  float acc[kMr][kNr] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int i = 0; i < kMr; ++i)
+      for (int j = 0; j < kNr; ++j) acc[i][j] += pa[i] * pb[j];
+    pa += kMr;
+    pb += kNr;
+  }
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+}  // namespace
+
+GemmUkernel gemm_ukernel_generic() { return {kMr, kNr, run}; }
+
+}  // namespace mdlfast::cpu

@@ -1,0 +1,47 @@
+"""Activations and their derivatives, in NumPy, for the reference kernels."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; math.erf is exact to double precision
+
+
+def erf(x):
+    return _erf(x).astype(x.dtype)
+
+
+def forward(z, kind):
+    """activation(z) for kind in None, relu, sigmoid, tanh, gelu (exact erf form)."""
+    if kind is None:
+        return z
+    if kind == "relu":
+        return np.where(z < 0, z.dtype.type(0), z)  # NaN passes through, as in PyTorch
+    if kind == "sigmoid":
+        # Split by sign so exp never overflows.
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype)
+    if kind == "tanh":
+        return np.tanh(z)
+    if kind == "gelu":
+        return (0.5 * z * (1 + erf(z / np.sqrt(2)))).astype(z.dtype)
+    raise ValueError(f"unknown activation {kind!r}")
+
+
+def derivative(kind, y=None, z=None):
+    """activation'(z), from the output y where that suffices (relu, sigmoid, tanh), else from z."""
+    if kind == "relu":
+        v = y if y is not None else z
+        return np.where(v <= 0, 0, 1).astype(v.dtype)  # as PyTorch's threshold_backward
+    if kind == "sigmoid":
+        s = y if y is not None else forward(z, "sigmoid")
+        return s * (1 - s)
+    if kind == "tanh":
+        t = y if y is not None else np.tanh(z)
+        return 1 - t * t
+    if kind == "gelu":
+        cdf = 0.5 * (1 + erf(z / np.sqrt(2)))
+        pdf = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+        return (cdf + z * pdf).astype(z.dtype)
+    raise ValueError(f"unknown activation {kind!r}")
