@@ -162,6 +162,17 @@ PYBIND11_MODULE(_cpu, module) {
     mdlfast::set_num_threads(n);
   });
 
+  module.def(
+      "measure_peak_gflops",
+      [](int threads, double seconds) {
+        if (threads < 1) fail("threads must be >= 1");
+        if (!(seconds > 0.0)) fail("seconds must be > 0");
+        py::gil_scoped_release release;
+        return mdlfast::cpu::measure_peak_gflops(threads, seconds);
+      },
+      py::arg("threads"), py::arg("seconds") = 0.5,
+      "float32 FMA peak (GFLOP/s) of the active ISA path on `threads` threads");
+
   module.def("gemm", &gemm, py::arg("out"), py::arg("a"), py::arg("b"), py::arg("alpha"),
              py::arg("beta"), py::arg("c"));
   module.def("linear", &linear, py::arg("y"), py::arg("z"), py::arg("x"), py::arg("w"),

@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -232,6 +233,34 @@ void gemm(float* out, const StridedMatrix& a, const StridedMatrix& b, int64_t ba
   for (int64_t item = 0; item < batch; ++item)
     gemm_item(item_views(out, a, b, epilogue, item, m, n), a, b, m, n, k, epilogue, uk,
               static_cast<int>(threads));
+}
+
+double measure_peak_gflops(int threads, double seconds) {
+  const GemmUkernel uk = active_ukernel();
+  threads = std::max(1, threads);
+  // Calibrate the iteration count on one thread, then time all threads running it together.
+  int64_t iterations = 1 << 16;
+  volatile float sink = 0.0f;
+  for (;;) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sink = sink + uk.fma_loop(iterations);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s > seconds / 4 || iterations > (int64_t{1} << 40)) break;
+    iterations *= 2;
+  }
+  double best = 0.0;
+  for (int round = 0; round < 3; ++round) {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads)
+    {
+      const float r = uk.fma_loop(iterations);
+#pragma omp critical
+      sink = sink + r;
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, static_cast<double>(iterations) * uk.flops_per_iteration * threads / s / 1e9);
+  }
+  return best;
 }
 
 }  // namespace mdlfast::cpu

@@ -36,4 +36,8 @@ struct GemmEpilogue {
 void gemm(float* out, const StridedMatrix& a, const StridedMatrix& b, int64_t batch, int64_t m,
           int64_t n, int64_t k, const GemmEpilogue& epilogue);
 
+// The machine's float32 FMA peak on the active ISA path, in GFLOP/s, measured by running a
+// register-only FMA loop on `threads` threads for about `seconds`.
+double measure_peak_gflops(int threads, double seconds);
+
 }  // namespace mdlfast::cpu

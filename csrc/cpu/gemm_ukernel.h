@@ -14,10 +14,16 @@ namespace mdlfast::cpu {
 using GemmUkernelFn = void (*)(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
                                int rows, int cols, bool accumulate);
 
+// Runs `iterations` rounds of independent register-only FMAs (no memory traffic) and returns a
+// value derived from them so the work cannot be optimised away: the machine's FMA peak.
+using FmaLoopFn = float (*)(int64_t iterations);
+
 struct GemmUkernel {
   int mr;
   int nr;
   GemmUkernelFn run;
+  FmaLoopFn fma_loop;
+  int flops_per_iteration;  // of fma_loop
 };
 
 GemmUkernel gemm_ukernel_generic();

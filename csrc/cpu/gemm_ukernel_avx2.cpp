@@ -72,8 +72,27 @@ void run(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, in
     for (int j = 0; j < cols; ++j) c[i * ldc + j] = scratch[i * kNr + j];
 }
 
+constexpr int kPeakChains = 12;  // independent FMA chains, within AVX2's 16 registers
+
+float fma_loop(int64_t iterations) {
+  __m256 acc[kPeakChains];
+  const __m256 x = _mm256_set1_ps(0.999999f);
+  const __m256 y = _mm256_set1_ps(1e-7f);
+  for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  for (int64_t r = 0; r < iterations; ++r)
+#pragma GCC unroll 12
+    for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+  __m256 sum = acc[0];
+  for (int i = 1; i < kPeakChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  float total = 0.0f;
+  for (float v : lanes) total += v;
+  return total;
+}
+
 }  // namespace
 
-GemmUkernel gemm_ukernel_avx2() { return {kMr, kNr, run}; }
+GemmUkernel gemm_ukernel_avx2() { return {kMr, kNr, run, fma_loop, kPeakChains * 8 * 2}; }
 
 }  // namespace mdlfast::cpu

@@ -77,8 +77,23 @@ void run(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, in
   }
 }
 
+constexpr int kPeakChains = 16;  // independent FMA chains: enough to cover latency x throughput
+
+float fma_loop(int64_t iterations) {
+  __m512 acc[kPeakChains];
+  const __m512 x = _mm512_set1_ps(0.999999f);
+  const __m512 y = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  for (int64_t r = 0; r < iterations; ++r)
+#pragma GCC unroll 16
+    for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  __m512 sum = acc[0];
+  for (int i = 1; i < kPeakChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  return _mm512_reduce_add_ps(sum);
+}
+
 }  // namespace
 
-GemmUkernel gemm_ukernel_avx512() { return {kMr, kNr, run}; }
+GemmUkernel gemm_ukernel_avx512() { return {kMr, kNr, run, fma_loop, kPeakChains * 16 * 2}; }
 
 }  // namespace mdlfast::cpu

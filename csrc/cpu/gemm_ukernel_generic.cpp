@@ -21,8 +21,20 @@ void run(int64_t kc, const float* __restrict pa, const float* __restrict pb, flo
     for (int j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
+constexpr int kPeakLanes = 32;  // independent multiply-add chains the compiler vectorises
+
+float fma_loop(int64_t iterations) {
+  float acc[kPeakLanes];
+  for (int i = 0; i < kPeakLanes; ++i) acc[i] = static_cast<float>(i);
+  for (int64_t r = 0; r < iterations; ++r)
+    for (int i = 0; i < kPeakLanes; ++i) acc[i] = acc[i] * 0.999999f + 1e-7f;
+  float total = 0.0f;
+  for (float v : acc) total += v;
+  return total;
+}
+
 }  // namespace
 
-GemmUkernel gemm_ukernel_generic() { return {kMr, kNr, run}; }
+GemmUkernel gemm_ukernel_generic() { return {kMr, kNr, run, fma_loop, kPeakLanes * 2}; }
 
 }  // namespace mdlfast::cpu
