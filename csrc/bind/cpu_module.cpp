@@ -14,8 +14,8 @@
 #include "cpu/linear.h"
 
 namespace py = pybind11;
-using mdlfast::cpu::Activation;
-using mdlfast::cpu::StridedMatrix;
+using mdlfast::Activation;
+using mdlfast::StridedMatrix;
 
 namespace {
 
@@ -87,7 +87,7 @@ void gemm(py::array out, const py::array& a, const py::array& b, float alpha, fl
   float* out_ptr = output_buffer(out, "out", {batch, m, n});
   const StridedMatrix a_view = input_view(a, "a", {batch, m, k});
   const StridedMatrix b_view = input_view(b, "b", {batch, k, n});
-  mdlfast::cpu::GemmEpilogue ep;
+  mdlfast::GemmEpilogue ep;
   ep.alpha = alpha;
   ep.beta = beta;
   if (beta != 0.0f) {

@@ -3,9 +3,9 @@
 
 #include <cstdint>
 
-namespace mdlfast::cpu {
+#include "common/gemm_types.h"
 
-enum class Activation { none, relu, sigmoid, tanh, gelu };
+namespace mdlfast::cpu {
 
 // values[i] = activation(values[i]) for i < n. gelu is the exact erf form.
 void apply_activation(float* values, int64_t n, Activation activation);

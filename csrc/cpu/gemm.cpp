@@ -13,6 +13,7 @@
 
 #include "common/isa.h"
 #include "common/threads.h"
+#include "cpu/activation.h"
 #include "cpu/gemm_ukernel.h"
 
 namespace mdlfast::cpu {

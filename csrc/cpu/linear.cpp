@@ -10,8 +10,6 @@
 namespace mdlfast::cpu {
 namespace {
 
-StridedMatrix transposed(const StridedMatrix& m) { return {m.data, m.cs, m.rs, m.bs}; }
-
 // db[j] = sum_i dz[i, j], each column summed in row order so the result does not depend on the
 // thread count.
 void column_sums(float* db, const float* dz, int64_t m, int64_t n) {
