@@ -3,7 +3,8 @@ kernels. Same names, signatures and semantics as mdlfast.reference (see API.md).
 
 Each function validates its arguments once (mdlfast._validate), allocates the outputs on the
 inputs' device, and hands strided views to the backend: transposes, broadcast batch dimensions and
-non-contiguous inputs cost no copy.
+non-contiguous inputs cost no copy (the backends copy only views whose strides are not
+whole elements).
 """
 from __future__ import annotations
 
@@ -24,17 +25,8 @@ def _backend(device):
     return _cuda_dispatch, _cuda_dispatch.cupy()
 
 
-def _element_strided(x):
-    """x itself unless a stride is not a whole number of elements (exotic views)."""
-    itemsize = x.itemsize
-    if any(s % itemsize for s in x.strides):
-        return x.copy()
-    return x
-
-
 def _as_batch(x, batch, xp):
     """A [batch, rows, cols] view of a 2-D or 3-D operand; broadcasting costs no copy."""
-    x = _element_strided(x)
     if x.ndim == 2:
         x = x[None]
     if x.shape[0] != batch:
@@ -58,7 +50,7 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None):
     out = xp.empty((batch,) + args.out_shape[-2:], dtype=xp.float32)
     c3 = None
     if args.c is not None:
-        c3 = xp.broadcast_to(_element_strided(args.c), out.shape)
+        c3 = xp.broadcast_to(args.c, out.shape)
     backend.gemm(out, _as_batch(args.a, batch, xp), _as_batch(args.b, batch, xp), args.alpha, args.beta, c3)
     return out if args.batch else out[0]
 
@@ -74,7 +66,7 @@ def linear(x, w, b=None, activation=None, *, return_preactivation=False):
     rows, out_features = args.x.shape[0], args.w.shape[0]
     y = xp.empty((rows, out_features), dtype=xp.float32)
     z = xp.empty_like(y) if return_preactivation else None
-    backend.linear(y, z, _element_strided(args.x), _element_strided(args.w), _contiguous(args.b, xp),
+    backend.linear(y, z, args.x, args.w, _contiguous(args.b, xp),
                    args.activation or "none")
     y = y.reshape(args.out_shape)
     return (y, z.reshape(args.out_shape)) if return_preactivation else y
@@ -92,7 +84,7 @@ def linear_backward(dy, x, w, y=None, activation=None, *, z=None):
     dx = xp.empty((rows, in_features), dtype=xp.float32)
     dw = xp.empty((out_features, in_features), dtype=xp.float32)
     db = xp.empty((out_features,), dtype=xp.float32)
-    backend.linear_backward(dx, dw, db, _contiguous(args.dy, xp), _element_strided(args.x),
-                            _element_strided(args.w), _contiguous(args.y, xp), _contiguous(args.z, xp),
+    backend.linear_backward(dx, dw, db, _contiguous(args.dy, xp), args.x, args.w,
+                            _contiguous(args.y, xp), _contiguous(args.z, xp),
                             args.activation or "none")
     return dx.reshape(args.x_shape), dw, db

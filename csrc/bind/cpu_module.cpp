@@ -26,11 +26,17 @@ void check_float32(const py::array& array, const char* name) {
     throw py::type_error(std::string(name) + " must be a float32 array");
 }
 
-int64_t element_stride(const py::array& array, int axis, const char* name) {
-  const auto bytes = static_cast<int64_t>(array.strides(axis));
-  if (bytes % static_cast<int64_t>(sizeof(float)) != 0)
-    fail(std::string(name) + " has a stride that is not a whole number of elements");
-  return bytes / static_cast<int64_t>(sizeof(float));
+// The kernels address elements, so an array whose strides are not whole elements (a view into a
+// structured array, say) is copied first; the returned array must outlive the kernel call.
+py::array element_strided(const py::array& array) {
+  for (py::ssize_t axis = 0; axis < array.ndim(); ++axis)
+    if (array.strides(axis) % static_cast<py::ssize_t>(sizeof(float)) != 0)
+      return py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(array);
+  return array;
+}
+
+int64_t element_stride(const py::array& array, int axis) {
+  return static_cast<int64_t>(array.strides(axis)) / static_cast<int64_t>(sizeof(float));
 }
 
 void check_shape(const py::array& array, const char* name, std::vector<int64_t> shape) {
@@ -41,16 +47,17 @@ void check_shape(const py::array& array, const char* name, std::vector<int64_t> 
       fail(std::string(name) + " has the wrong shape on axis " + std::to_string(i));
 }
 
-// A read-only strided view of a 2-D or 3-D (batch-first) float32 array.
+// A read-only strided view of a 2-D or 3-D (batch-first) float32 array whose strides are whole
+// elements (see element_strided).
 StridedMatrix input_view(const py::array& array, const char* name, std::vector<int64_t> shape) {
   check_float32(array, name);
   check_shape(array, name, shape);
   const int nd = static_cast<int>(array.ndim());
   StridedMatrix view;
   view.data = static_cast<const float*>(array.data());
-  view.rs = element_stride(array, nd - 2, name);
-  view.cs = element_stride(array, nd - 1, name);
-  view.bs = nd == 3 ? element_stride(array, 0, name) : 0;
+  view.rs = element_stride(array, nd - 2);
+  view.cs = element_stride(array, nd - 1);
+  view.bs = nd == 3 ? element_stride(array, 0) : 0;
   return view;
 }
 
@@ -85,14 +92,17 @@ void gemm(py::array out, const py::array& a, const py::array& b, float alpha, fl
   if (a.ndim() != 3) fail("a must have 3 dimensions (batch, m, k)");
   const int64_t k = a.shape(2);
   float* out_ptr = output_buffer(out, "out", {batch, m, n});
-  const StridedMatrix a_view = input_view(a, "a", {batch, m, k});
-  const StridedMatrix b_view = input_view(b, "b", {batch, k, n});
+  const py::array a_elements = element_strided(a), b_elements = element_strided(b);
+  const StridedMatrix a_view = input_view(a_elements, "a", {batch, m, k});
+  const StridedMatrix b_view = input_view(b_elements, "b", {batch, k, n});
   mdlfast::GemmEpilogue ep;
   ep.alpha = alpha;
   ep.beta = beta;
+  py::array c_elements;
   if (beta != 0.0f) {
     if (c.is_none()) fail("c is required when beta != 0");
-    ep.c = input_view(c.cast<py::array>(), "c", {batch, m, n});
+    c_elements = element_strided(c.cast<py::array>());
+    ep.c = input_view(c_elements, "c", {batch, m, n});
   }
   py::gil_scoped_release release;
   mdlfast::cpu::gemm(out_ptr, a_view, b_view, batch, m, n, k, ep);
@@ -108,8 +118,9 @@ void linear(py::array y, const py::object& z, const py::array& x, const py::arra
     py::array z_array = z.cast<py::array>();
     z_ptr = output_buffer(z_array, "z", {m, out});
   }
-  const StridedMatrix x_view = input_view(x, "x", {m, in});
-  const StridedMatrix w_view = input_view(w, "w", {out, in});
+  const py::array x_elements = element_strided(x), w_elements = element_strided(w);
+  const StridedMatrix x_view = input_view(x_elements, "x", {m, in});
+  const StridedMatrix w_view = input_view(w_elements, "w", {out, in});
   const float* bias_ptr = bias.is_none() ? nullptr : contiguous_input(bias.cast<py::array>(), "b", {out});
   const Activation act = parse_activation(activation);
   py::gil_scoped_release release;
@@ -125,8 +136,9 @@ void linear_backward(py::array dx, py::array dw, py::array db, const py::array& 
   float* dw_ptr = output_buffer(dw, "dw", {out, in});
   float* db_ptr = output_buffer(db, "db", {out});
   const float* dy_ptr = contiguous_input(dy, "dy", {m, out});
-  const StridedMatrix x_view = input_view(x, "x", {m, in});
-  const StridedMatrix w_view = input_view(w, "w", {out, in});
+  const py::array x_elements = element_strided(x), w_elements = element_strided(w);
+  const StridedMatrix x_view = input_view(x_elements, "x", {m, in});
+  const StridedMatrix w_view = input_view(w_elements, "w", {out, in});
   const float* y_ptr = y.is_none() ? nullptr : contiguous_input(y.cast<py::array>(), "y", {m, out});
   const float* z_ptr = z.is_none() ? nullptr : contiguous_input(z.cast<py::array>(), "z", {m, out});
   const Activation act = parse_activation(activation);

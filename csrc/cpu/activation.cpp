@@ -8,7 +8,12 @@ namespace {
 constexpr float kInvSqrt2 = 0.70710678118654752440f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
 
-inline float sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+// Split by sign so exp never overflows and tiny results keep their (denormal) value, as PyTorch's.
+inline float sigmoid(float z) {
+  if (z >= 0.0f) return 1.0f / (1.0f + std::exp(-z));
+  const float e = std::exp(z);
+  return e / (1.0f + e);
+}
 
 // PyTorch's relu passes NaN through; `z < 0` is false for NaN.
 inline float relu(float z) { return z < 0.0f ? 0.0f : z; }

@@ -71,42 +71,34 @@ Workspace& workspace_b() {
   return ws;
 }
 
-// dst[k * mr + i] = A(i0 + i, k0 + k); rows past `rows` are zero.
-void pack_a(float* __restrict dst, const float* a, int64_t rs, int64_t cs, int64_t i0, int rows,
-            int64_t k0, int64_t kc, int mr) {
-  if (cs == 1) {
-    for (int i = 0; i < rows; ++i) {
-      const float* src = a + (i0 + i) * rs + k0;
-      for (int64_t k = 0; k < kc; ++k) dst[k * mr + i] = src[k];
-    }
-  } else {
-    for (int64_t k = 0; k < kc; ++k) {
-      const float* src = a + i0 * rs + (k0 + k) * cs;
-      for (int i = 0; i < rows; ++i) dst[k * mr + i] = src[i * rs];
-    }
+// Packs one panel: dst[k * width + i] = src[i * si + k * sk] for i < rows and k < kc, with
+// rows <= i < width zero. An A panel reads rows of A (si = rs, sk = cs), a B panel columns of B
+// (si = cs, sk = rs).
+void pack_panel(const GemmUkernel& uk, float* __restrict dst, const float* src, int64_t si,
+                int64_t sk, int rows, int64_t kc, int width) {
+  if (sk == 1 && uk.pack_transposed) {
+    uk.pack_transposed(dst, src, si, rows, kc, width);
+    return;
   }
-  for (int i = rows; i < mr; ++i)
-    for (int64_t k = 0; k < kc; ++k) dst[k * mr + i] = 0.0f;
-}
-
-// dst[k * nr + j] = B(k0 + k, j0 + j); columns past `cols` are zero.
-void pack_b(float* __restrict dst, const float* b, int64_t rs, int64_t cs, int64_t k0, int64_t kc,
-            int64_t j0, int cols, int nr) {
-  if (cs == 1) {
+  if (si == 1) {
     for (int64_t k = 0; k < kc; ++k) {
-      const float* src = b + (k0 + k) * rs + j0;
-      float* row = dst + k * nr;
-      std::memcpy(row, src, sizeof(float) * cols);
-      for (int j = cols; j < nr; ++j) row[j] = 0.0f;
+      float* row = dst + k * width;
+      std::memcpy(row, src + k * sk, sizeof(float) * rows);
+      for (int i = rows; i < width; ++i) row[i] = 0.0f;
     }
     return;
   }
-  for (int j = 0; j < cols; ++j) {
-    const float* src = b + k0 * rs + (j0 + j) * cs;
-    for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k * rs];
+  // Gather, a few k at a time so the destination rows being filled stay in L1.
+  constexpr int64_t kStep = 16;
+  for (int64_t kb = 0; kb < kc; kb += kStep) {
+    const int64_t kend = std::min(kc, kb + kStep);
+    for (int i = 0; i < rows; ++i) {
+      const float* s = src + i * si + kb * sk;
+      for (int64_t k = kb; k < kend; ++k, s += sk) dst[k * width + i] = *s;
+    }
+    for (int64_t k = kb; k < kend; ++k)
+      for (int i = rows; i < width; ++i) dst[k * width + i] = 0.0f;
   }
-  for (int64_t k = 0; k < kc; ++k)
-    for (int j = cols; j < nr; ++j) dst[k * nr + j] = 0.0f;
 }
 
 bool epilogue_is_identity(const GemmEpilogue& ep) {
@@ -176,7 +168,8 @@ void gemm_item(const ItemViews& v, const StridedMatrix& a, const StridedMatrix& 
 #pragma omp for schedule(static)
       for (int64_t p = 0; p < n_panels; ++p) {
         const int cols = static_cast<int>(std::min<int64_t>(nr, nc - p * nr));
-        pack_b(packed_b + p * nr * kc, v.b, b.rs, b.cs, pc, kc, jc + p * nr, cols, nr);
+        pack_panel(uk, packed_b + p * nr * kc, v.b + pc * b.rs + (jc + p * nr) * b.cs, b.cs, b.rs,
+                   cols, kc, nr);
       }
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m - ic);
@@ -184,7 +177,8 @@ void gemm_item(const ItemViews& v, const StridedMatrix& a, const StridedMatrix& 
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < m_panels; ++p) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mc - p * mr));
-          pack_a(packed_a + p * mr * kc, v.a, a.rs, a.cs, ic + p * mr, rows, pc, kc, mr);
+          pack_panel(uk, packed_a + p * mr * kc, v.a + (ic + p * mr) * a.rs + pc * a.cs, a.rs,
+                     a.cs, rows, kc, mr);
         }
         // Tiles in column-panel-major order: each thread keeps one B panel hot across A panels.
 #pragma omp for schedule(static)

@@ -14,6 +14,12 @@ namespace mdlfast::cpu {
 using GemmUkernelFn = void (*)(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
                                int rows, int cols, bool accumulate);
 
+// Packs a panel whose source rows are contiguous along k (a row-major A, or a linear layer's
+// [out, in] weight as B): dst[k * width + i] = src[i * si + k] for i < rows, zero for
+// rows <= i < width. Null where the ISA has no faster way than the driver's scalar loop.
+using PackTransposedFn = void (*)(float* dst, const float* src, int64_t si, int rows, int64_t kc,
+                                  int width);
+
 // Runs `iterations` rounds of independent register-only FMAs (no memory traffic) and returns a
 // value derived from them so the work cannot be optimised away: the machine's FMA peak.
 using FmaLoopFn = float (*)(int64_t iterations);
@@ -22,6 +28,7 @@ struct GemmUkernel {
   int mr;
   int nr;
   GemmUkernelFn run;
+  PackTransposedFn pack_transposed;
   FmaLoopFn fma_loop;
   int flops_per_iteration;  // of fma_loop
 };

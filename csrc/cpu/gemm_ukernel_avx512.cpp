@@ -77,6 +77,51 @@ void run(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, in
   }
 }
 
+// Transposes the 16 x 16 block held in r (r[i] = row i) in place: 64 shuffles.
+void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {  // interleave row pairs
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {  // 4 x 4 blocks transposed within each 128-bit lane
+    const __m512d t0 = _mm512_castps_pd(t[4 * i]), t1 = _mm512_castps_pd(t[4 * i + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[4 * i + 2]), t3 = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  for (int q = 0; q < 4; ++q) {  // then the 4 x 4 grid of 128-bit lanes
+    const __m512 p0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
+    const __m512 p1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+    const __m512 p2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
+    const __m512 p3 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+    t[q] = _mm512_shuffle_f32x4(p0, p2, 0x88);
+    t[4 + q] = _mm512_shuffle_f32x4(p0, p2, 0xDD);
+    t[8 + q] = _mm512_shuffle_f32x4(p1, p3, 0x88);
+    t[12 + q] = _mm512_shuffle_f32x4(p1, p3, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+void pack_transposed(float* dst, const float* src, int64_t si, int rows, int64_t kc, int width) {
+  __m512 r[16];
+  for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+    const int depth = static_cast<int>(kc - k0 < 16 ? kc - k0 : 16);
+    const __mmask16 load_mask = column_mask(depth);
+    for (int i0 = 0; i0 < width; i0 += 16) {
+      const int block_rows = width - i0 < 16 ? width - i0 : 16;
+      for (int i = 0; i < 16; ++i)
+        r[i] = i0 + i < rows ? _mm512_maskz_loadu_ps(load_mask, src + (i0 + i) * si + k0)
+                             : _mm512_setzero_ps();
+      transpose16x16(r);
+      const __mmask16 store_mask = column_mask(block_rows);
+      for (int k = 0; k < depth; ++k) _mm512_mask_storeu_ps(dst + (k0 + k) * width + i0, store_mask, r[k]);
+    }
+  }
+}
+
 constexpr int kPeakChains = 16;  // independent FMA chains: enough to cover latency x throughput
 
 float fma_loop(int64_t iterations) {
@@ -94,6 +139,6 @@ float fma_loop(int64_t iterations) {
 
 }  // namespace
 
-GemmUkernel gemm_ukernel_avx512() { return {kMr, kNr, run, fma_loop, kPeakChains * 16 * 2}; }
+GemmUkernel gemm_ukernel_avx512() { return {kMr, kNr, run, pack_transposed, fma_loop, kPeakChains * 16 * 2}; }
 
 }  // namespace mdlfast::cpu

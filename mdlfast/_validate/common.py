@@ -33,6 +33,8 @@ def check_array(x, name, dtypes, ndims=None):
 
 def check_same_device(**arrays):
     """All the given (non-None) arrays live on one device; returns 'numpy' or 'cupy'."""
+    if all(x is None or type(x) is np.ndarray for x in arrays.values()):
+        return "numpy"  # the common case, checked first: small kernels feel this overhead
     modules = {name: array_module(x) for name, x in arrays.items() if x is not None}
     kinds = set(modules.values())
     if len(kinds) > 1:
@@ -43,6 +45,8 @@ def check_same_device(**arrays):
 
 def check_real(value, name):
     """A real scalar (not bool); returns it as float."""
+    if type(value) is float or type(value) is int:
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     return float(value)

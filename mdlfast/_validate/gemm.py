@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
+import numpy as np
+
 from mdlfast._validate.common import (
     check_array,
     check_choice,
@@ -32,8 +34,9 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
     alpha = check_real(alpha, "alpha")
     beta = check_real(beta, "beta")
     for flag, name in ((trans_a, "trans_a"), (trans_b, "trans_b")):
-        if not isinstance(flag, bool):
+        if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    trans_a, trans_b = bool(trans_a), bool(trans_b)
     op_a = a.swapaxes(-1, -2) if trans_a else a
     op_b = b.swapaxes(-1, -2) if trans_b else b
     m, k = op_a.shape[-2:]
@@ -53,7 +56,6 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
             )
         batch = batches.pop() if batches else 1
     out_shape = (batch, m, n) if batch else (m, n)
-    device = check_same_device(a=a, b=b, c=c)
     if c is not None:
         check_array(c, "c", dtypes)
         if c.dtype != a.dtype:
@@ -66,6 +68,7 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
             )
     elif beta != 0.0:
         raise ValueError(f"c is required when beta != 0 (beta={beta})")
+    device = check_same_device(a=a, b=b, c=c)
     return GemmArgs(op_a, op_b, out_shape, batch, alpha, beta, c if beta != 0.0 else None, device)
 
 
