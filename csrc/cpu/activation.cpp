@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "common/isa.h"
+#include "cpu/activation_isa.h"
+
 namespace mdlfast::cpu {
 namespace {
 
@@ -18,10 +21,13 @@ inline float sigmoid(float z) {
 // PyTorch's relu passes NaN through; `z < 0` is false for NaN.
 inline float relu(float z) { return z < 0.0f ? 0.0f : z; }
 
-inline float gelu(float z) { return 0.5f * z * (1.0f + std::erf(z * kInvSqrt2)); }
+// Φ(z) = erfc(-z/√2) / 2: unlike (1 + erf(z/√2)) / 2 it does not cancel for negative z.
+inline float normal_cdf(float z) { return 0.5f * std::erfc(-z * kInvSqrt2); }
+
+inline float gelu(float z) { return z * normal_cdf(z); }
 
 inline float gelu_grad(float z) {
-  const float cdf = 0.5f * (1.0f + std::erf(z * kInvSqrt2));
+  const float cdf = normal_cdf(z);
   const float pdf = kInvSqrt2Pi * std::exp(-0.5f * z * z);
   return cdf + z * pdf;
 }
@@ -29,6 +35,11 @@ inline float gelu_grad(float z) {
 }  // namespace
 
 void apply_activation(float* values, int64_t n, Activation activation) {
+  switch (active_isa()) {
+    case Isa::avx512: return apply_activation_avx512(values, n, activation);
+    case Isa::avx2: return apply_activation_avx2(values, n, activation);
+    default: break;
+  }
   switch (activation) {
     case Activation::none: return;
     case Activation::relu:
@@ -48,6 +59,11 @@ void apply_activation(float* values, int64_t n, Activation activation) {
 
 void activation_grad(float* dz, const float* dy, const float* y, const float* z, int64_t n,
                      Activation activation) {
+  switch (active_isa()) {
+    case Isa::avx512: return activation_grad_avx512(dz, dy, y, z, n, activation);
+    case Isa::avx2: return activation_grad_avx2(dz, dy, y, z, n, activation);
+    default: break;
+  }
   switch (activation) {
     case Activation::none:
       for (int64_t i = 0; i < n; ++i) dz[i] = dy[i];

@@ -5,11 +5,12 @@ import math
 
 import numpy as np
 
-_erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; math.erf is exact to double precision
+_erfc = np.frompyfunc(math.erfc, 1, 1)  # NumPy has no erfc; math.erfc is exact to double precision
 
 
-def erf(x):
-    return _erf(x).astype(x.dtype)
+def normal_cdf(x):
+    """Φ(x) = erfc(-x/√2)/2, which unlike (1 + erf(x/√2))/2 does not cancel for negative x."""
+    return (0.5 * _erfc(-x / np.sqrt(2))).astype(x.dtype)
 
 
 def forward(z, kind):
@@ -25,7 +26,7 @@ def forward(z, kind):
     if kind == "tanh":
         return np.tanh(z)
     if kind == "gelu":
-        return (0.5 * z * (1 + erf(z / np.sqrt(2)))).astype(z.dtype)
+        return z * normal_cdf(z)
     raise ValueError(f"unknown activation {kind!r}")
 
 
@@ -41,7 +42,6 @@ def derivative(kind, y=None, z=None):
         t = y if y is not None else np.tanh(z)
         return 1 - t * t
     if kind == "gelu":
-        cdf = 0.5 * (1 + erf(z / np.sqrt(2)))
         pdf = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-        return (cdf + z * pdf).astype(z.dtype)
+        return normal_cdf(z) + z * pdf
     raise ValueError(f"unknown activation {kind!r}")

@@ -1,0 +1,140 @@
+// Activations and their derivatives written once over a SIMD vocabulary V (simd_avx512.h,
+// simd_avx2.h) and instantiated in each ISA's translation unit. NaN propagates as in PyTorch.
+//
+// exp: Cody-Waite reduction x = n·ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial for e^r
+// (error < 1e-8 relative) and an exact scaling by 2^n. tanh: an odd Taylor polynomial near zero
+// (where 1 - 2/(e^2x + 1) would cancel) and the exp form elsewhere. gelu: the cumulative normal
+// through erfc(|u|) ≈ P(t)·exp(-u²) (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7), taken
+// for the tail side directly so that large negative inputs do not cancel.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "common/gemm_types.h"
+
+namespace mdlfast::cpu::vector_math {
+
+template <class V>
+typename V::F exp(typename V::F x) {
+  using F = typename V::F;
+  // exp overflows above 88.73 and underflows to 0 below -103.98; NaN passes (data as b).
+  x = V::min(V::set1(89.0f), V::max(V::set1(-104.0f), x));
+  const F n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+  F r = V::fmadd(n, V::set1(-0.693145751953125f), x);  // ln2 split so n·ln2_hi is exact
+  r = V::fmadd(n, V::set1(-1.4286068203094173e-06f), r);
+  F p = V::set1(1.0f / 5040.0f);
+  p = V::fmadd(p, r, V::set1(1.0f / 720.0f));
+  p = V::fmadd(p, r, V::set1(1.0f / 120.0f));
+  p = V::fmadd(p, r, V::set1(1.0f / 24.0f));
+  p = V::fmadd(p, r, V::set1(1.0f / 6.0f));
+  p = V::fmadd(p, r, V::set1(0.5f));
+  p = V::fmadd(p, r, V::set1(1.0f));
+  p = V::fmadd(p, r, V::set1(1.0f));
+  return V::scale_pow2(p, n);
+}
+
+template <class V>
+typename V::F sigmoid(typename V::F x) {
+  using F = typename V::F;
+  const F e = exp<V>(V::sub(V::set1(0.0f), V::abs(x)));  // e^-|x| never overflows
+  const F s = V::div(V::set1(1.0f), V::add(V::set1(1.0f), e));
+  return V::select(V::greater_equal(x, V::set1(0.0f)), s, V::mul(e, s));
+}
+
+template <class V>
+typename V::F tanh(typename V::F x) {
+  using F = typename V::F;
+  const F a = V::abs(x);
+  const F x2 = V::mul(x, x);
+  F q = V::set1(21844.0f / 6081075.0f);
+  q = V::fmadd(q, x2, V::set1(-1382.0f / 155925.0f));
+  q = V::fmadd(q, x2, V::set1(62.0f / 2835.0f));
+  q = V::fmadd(q, x2, V::set1(-17.0f / 315.0f));
+  q = V::fmadd(q, x2, V::set1(2.0f / 15.0f));
+  q = V::fmadd(q, x2, V::set1(-1.0f / 3.0f));
+  const F near_zero = V::fmadd(V::mul(x, x2), q, x);
+  const F e = exp<V>(V::add(a, a));
+  const F t = V::sub(V::set1(1.0f), V::div(V::set1(2.0f), V::add(e, V::set1(1.0f))));
+  const F far = V::select(V::less_equal(x, V::set1(0.0f)), V::sub(V::set1(0.0f), t), t);
+  return V::select(V::less_equal(a, V::set1(0.3f)), near_zero, far);
+}
+
+// The standard normal CDF Φ(x) and, in *pdf, φ(x).
+template <class V>
+typename V::F normal_cdf(typename V::F x, typename V::F* pdf) {
+  using F = typename V::F;
+  const F u = V::abs(V::mul(x, V::set1(0.70710678118654752440f)));
+  const F t = V::div(V::set1(1.0f), V::fmadd(V::set1(0.3275911f), u, V::set1(1.0f)));
+  F poly = V::set1(1.061405429f);
+  poly = V::fmadd(poly, t, V::set1(-1.453152027f));
+  poly = V::fmadd(poly, t, V::set1(1.421413741f));
+  poly = V::fmadd(poly, t, V::set1(-0.284496736f));
+  poly = V::fmadd(poly, t, V::set1(0.254829592f));
+  poly = V::mul(poly, t);
+  const F gauss = exp<V>(V::sub(V::set1(0.0f), V::mul(u, u)));  // e^{-x²/2}
+  const F tail = V::mul(V::set1(0.5f), V::mul(poly, gauss));     // Φ(-|x|) = erfc(|u|) / 2
+  if (pdf) *pdf = V::mul(gauss, V::set1(0.39894228040143267794f));
+  return V::select(V::greater_equal(x, V::set1(0.0f)), V::sub(V::set1(1.0f), tail), tail);
+}
+
+template <class V>
+typename V::F activate(typename V::F x, Activation activation) {
+  switch (activation) {
+    case Activation::relu: return V::max(V::set1(0.0f), x);  // NaN passes (data as b)
+    case Activation::sigmoid: return sigmoid<V>(x);
+    case Activation::tanh: return tanh<V>(x);
+    case Activation::gelu: return V::mul(x, normal_cdf<V>(x, nullptr));
+    default: return x;
+  }
+}
+
+template <class V>
+void apply_activation(float* values, int64_t n, Activation activation) {
+  if (activation == Activation::none) return;
+  for (int64_t i = 0; i < n; i += V::kWidth) {
+    const int count = static_cast<int>(std::min<int64_t>(V::kWidth, n - i));
+    V::store(values + i, activate<V>(V::load(values + i, count), activation), count);
+  }
+}
+
+// dz = dy · activation'(z), from y = activation(z) where that suffices (see activation.h).
+template <class V>
+void activation_grad(float* dz, const float* dy, const float* y, const float* z, int64_t n,
+                     Activation activation) {
+  using F = typename V::F;
+  const F zero = V::set1(0.0f), one = V::set1(1.0f);
+  for (int64_t i = 0; i < n; i += V::kWidth) {
+    const int count = static_cast<int>(std::min<int64_t>(V::kWidth, n - i));
+    const F g = V::load(dy + i, count);
+    F d = g;
+    switch (activation) {
+      case Activation::relu: {
+        const F v = V::load((y ? y : z) + i, count);
+        d = V::select(V::less_equal(v, zero), zero, g);
+        break;
+      }
+      case Activation::sigmoid: {
+        const F s = y ? V::load(y + i, count) : sigmoid<V>(V::load(z + i, count));
+        d = V::mul(g, V::mul(s, V::sub(one, s)));
+        break;
+      }
+      case Activation::tanh: {
+        const F t = y ? V::load(y + i, count) : tanh<V>(V::load(z + i, count));
+        d = V::mul(g, V::sub(one, V::mul(t, t)));
+        break;
+      }
+      case Activation::gelu: {
+        const F x = V::load(z + i, count);
+        F pdf;
+        const F cdf = normal_cdf<V>(x, &pdf);
+        d = V::mul(g, V::fmadd(x, pdf, cdf));
+        break;
+      }
+      default: break;
+    }
+    V::store(dz + i, d, count);
+  }
+}
+
+}  // namespace mdlfast::cpu::vector_math
