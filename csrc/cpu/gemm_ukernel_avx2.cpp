@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "cpu/gemm_ukernel.h"
+#include "cpu/simd_avx2.h"
 
 namespace mdlfast::cpu {
 namespace {
@@ -72,6 +73,39 @@ void run(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, in
     for (int j = 0; j < cols; ++j) c[i * ldc + j] = scratch[i * kNr + j];
 }
 
+// Transposes the 8 x 8 block held in r (r[i] = row i) in place: 24 shuffles.
+void transpose8x8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {  // interleave row pairs
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // 4 x 4 blocks transposed within each 128-bit lane
+    u[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+    u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+  }
+  for (int q = 0; q < 4; ++q) {  // then the 2 x 2 grid of lanes
+    r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
+    r[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
+  }
+}
+
+void pack_transposed(float* dst, const float* src, int64_t si, int rows, int64_t kc, int width) {
+  __m256 r[8];
+  for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+    const int depth = static_cast<int>(kc - k0 < 8 ? kc - k0 : 8);
+    for (int i0 = 0; i0 < width; i0 += 8) {
+      for (int i = 0; i < 8; ++i)
+        r[i] = i0 + i < rows ? Avx2::load(src + (i0 + i) * si + k0, depth) : _mm256_setzero_ps();
+      transpose8x8(r);
+      const int block_rows = width - i0 < 8 ? width - i0 : 8;
+      for (int k = 0; k < depth; ++k) Avx2::store(dst + (k0 + k) * width + i0, r[k], block_rows);
+    }
+  }
+}
+
 constexpr int kPeakChains = 12;  // independent FMA chains, within AVX2's 16 registers
 
 float fma_loop(int64_t iterations) {
@@ -93,6 +127,6 @@ float fma_loop(int64_t iterations) {
 
 }  // namespace
 
-GemmUkernel gemm_ukernel_avx2() { return {kMr, kNr, run, nullptr, fma_loop, kPeakChains * 8 * 2}; }
+GemmUkernel gemm_ukernel_avx2() { return {kMr, kNr, run, pack_transposed, fma_loop, kPeakChains * 8 * 2}; }
 
 }  // namespace mdlfast::cpu

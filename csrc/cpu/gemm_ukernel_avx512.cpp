@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "cpu/gemm_ukernel.h"
+#include "cpu/simd_avx512.h"
 
 namespace mdlfast::cpu {
 namespace {
@@ -48,16 +49,10 @@ void tile(int64_t kc, const float* __restrict pa, const float* __restrict pb, fl
   }
 }
 
-__mmask16 column_mask(int cols) {
-  if (cols >= 16) return 0xFFFF;
-  if (cols <= 0) return 0;
-  return static_cast<__mmask16>((1u << cols) - 1u);
-}
-
 void run(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc, int rows, int cols,
          bool accumulate) {
-  const __mmask16 m0 = column_mask(cols);
-  const __mmask16 m1 = column_mask(cols - 16);
+  const __mmask16 m0 = Avx512::first(cols);
+  const __mmask16 m1 = Avx512::first(cols - 16);
   switch (rows) {
     case 14: tile<14>(kc, pa, pb, c, ldc, m0, m1, accumulate); break;
     case 13: tile<13>(kc, pa, pb, c, ldc, m0, m1, accumulate); break;
@@ -109,14 +104,14 @@ void pack_transposed(float* dst, const float* src, int64_t si, int rows, int64_t
   __m512 r[16];
   for (int64_t k0 = 0; k0 < kc; k0 += 16) {
     const int depth = static_cast<int>(kc - k0 < 16 ? kc - k0 : 16);
-    const __mmask16 load_mask = column_mask(depth);
+    const __mmask16 load_mask = Avx512::first(depth);
     for (int i0 = 0; i0 < width; i0 += 16) {
       const int block_rows = width - i0 < 16 ? width - i0 : 16;
       for (int i = 0; i < 16; ++i)
         r[i] = i0 + i < rows ? _mm512_maskz_loadu_ps(load_mask, src + (i0 + i) * si + k0)
                              : _mm512_setzero_ps();
       transpose16x16(r);
-      const __mmask16 store_mask = column_mask(block_rows);
+      const __mmask16 store_mask = Avx512::first(block_rows);
       for (int k = 0; k < depth; ++k) _mm512_mask_storeu_ps(dst + (k0 + k) * width + i0, store_mask, r[k]);
     }
   }
