@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mdlfast.bench import command as bench_command
+
 
 def _info(args):
     import mdlfast
@@ -25,6 +27,8 @@ def build_parser():
     info = commands.add_parser("info", help="version, ISA path, threads, CUDA build and GPUs")
     info.add_argument("--json", action="store_true", help="print the configuration as JSON")
     info.set_defaults(run=_info)
+
+    bench_command.add_parser(commands)
     return parser
 
 
