@@ -10,6 +10,7 @@ from mdlfast import _cpu
 from mdlfast._version import __version__
 
 ISA_ENV = "MDLFAST_ISA"
+MAX_THREADS = 1024  # far above any core count; beyond it OpenMP would exhaust the process
 
 
 def _apply_isa_from_environment():
@@ -29,8 +30,8 @@ def set_num_threads(n):
     """Sets the number of threads every CPU kernel uses (default: OMP_NUM_THREADS or all cores)."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n must be between 1 and {MAX_THREADS}, got {n}")
     _cpu.set_num_threads(n)
 
 

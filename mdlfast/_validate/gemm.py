@@ -1,6 +1,7 @@
 """Validation of gemm, linear and linear_backward arguments (API.md: GEMM and linear)."""
 from __future__ import annotations
 
+import math
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -19,7 +20,8 @@ class GemmArgs(NamedTuple):
     a: object  # op(a), as a view: [..., m, k]
     b: object  # op(b), as a view: [..., k, n]
     out_shape: tuple
-    batch: int  # 0 for a plain 2-D product
+    batched: bool  # False for a plain 2-D product
+    batch: int  # the batch size (1 when not batched; 0 for an empty batch)
     alpha: float
     beta: float
     c: Optional[object]  # None when beta == 0
@@ -46,8 +48,9 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
             f"inner dimensions differ: op(a) has shape {tuple(op_a.shape)} and op(b) has shape "
             f"{tuple(op_b.shape)} (trans_a={trans_a}, trans_b={trans_b})"
         )
-    batch = 0
-    if a.ndim == 3 or b.ndim == 3:
+    batched = a.ndim == 3 or b.ndim == 3
+    batch = 1
+    if batched:
         batches = {x.shape[0] for x in (op_a, op_b) if x.ndim == 3}
         batches.discard(1)
         if len(batches) > 1:
@@ -55,7 +58,7 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
                 f"batch sizes differ: a has shape {tuple(a.shape)} and b has shape {tuple(b.shape)}"
             )
         batch = batches.pop() if batches else 1
-    out_shape = (batch, m, n) if batch else (m, n)
+    out_shape = (batch, m, n) if batched else (m, n)
     if c is not None:
         check_array(c, "c", dtypes)
         if c.dtype != a.dtype:
@@ -69,7 +72,7 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
     elif beta != 0.0:
         raise ValueError(f"c is required when beta != 0 (beta={beta})")
     device = check_same_device(a=a, b=b, c=c)
-    return GemmArgs(op_a, op_b, out_shape, batch, alpha, beta, c if beta != 0.0 else None, device)
+    return GemmArgs(op_a, op_b, out_shape, batched, batch, alpha, beta, c if beta != 0.0 else None, device)
 
 
 class LinearArgs(NamedTuple):
@@ -103,7 +106,8 @@ def linear_args(x, w, b, activation, dtypes) -> LinearArgs:
     check_choice(activation, "activation", ACTIVATIONS)
     device = check_same_device(x=x, w=w, b=b)
     out_shape = tuple(x.shape[:-1]) + (out_features,)
-    return LinearArgs(x.reshape(-1, in_features), w, b, activation, out_shape, device)
+    rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): in_features may be 0
+    return LinearArgs(x.reshape(rows, in_features), w, b, activation, out_shape, device)
 
 
 class LinearBackwardArgs(NamedTuple):

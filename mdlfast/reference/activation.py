@@ -30,11 +30,19 @@ def forward(z, kind):
     raise ValueError(f"unknown activation {kind!r}")
 
 
-def derivative(kind, y=None, z=None):
-    """activation'(z), from the output y where that suffices (relu, sigmoid, tanh), else from z."""
+def backward(dy, kind, y=None, z=None):
+    """dz = dy · activation'(z). relu selects rather than multiplies, as PyTorch's
+    threshold_backward does, so a NaN or inf in dy where relu is off gives 0, not NaN."""
+    if kind is None:
+        return dy
     if kind == "relu":
         v = y if y is not None else z
-        return np.where(v <= 0, 0, 1).astype(v.dtype)  # as PyTorch's threshold_backward
+        return np.where(v <= 0, dy.dtype.type(0), dy)
+    return dy * _derivative(kind, y=y, z=z)
+
+
+def _derivative(kind, y=None, z=None):
+    """activation'(z) for sigmoid, tanh (from the output y where given) and gelu (from z)."""
     if kind == "sigmoid":
         s = y if y is not None else forward(z, "sigmoid")
         return s * (1 - s)

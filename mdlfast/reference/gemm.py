@@ -29,9 +29,7 @@ def linear(x, w, b=None, activation=None, *, return_preactivation=False):
 
 def linear_backward(dy, x, w, y=None, activation=None, *, z=None):
     args = linear_backward_args(dy, x, w, y, activation, z, REFERENCE_DTYPES)
-    dz = args.dy
-    if args.activation is not None:
-        dz = dz * act.derivative(args.activation, y=args.y, z=args.z)
+    dz = act.backward(args.dy, args.activation, y=args.y, z=args.z)
     dx = dz @ args.w
     dw = dz.T @ args.x
     db = dz.sum(axis=0)
