@@ -1,0 +1,106 @@
+"""Helpers for the kernel tests: seeded inputs, relative errors, and direct calls of the C++
+kernels with poisoned (NaN-filled) output buffers, so an element a kernel forgets to write shows.
+"""
+from __future__ import annotations
+
+import contextlib
+import zlib
+
+import numpy as np
+
+from mdlfast import _cpu
+
+
+def rng_for(*params):
+    """A generator seeded from the test's parameters: fresh inputs per case, reproducible."""
+    return np.random.default_rng(zlib.crc32(repr(params).encode()))
+
+
+def randn(rng, shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def rel_err(out, ref):
+    """‖out − ref‖ / ‖ref‖ in float64 (an exact zero reference demands an exact zero result)."""
+    out = np.asarray(out, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    num = np.linalg.norm((out - ref).ravel())
+    den = np.linalg.norm(ref.ravel())
+    return num / max(den, np.finfo(np.float64).tiny)
+
+
+def gemm_tol(k):
+    """The float32 GEMM tolerance against a float64 reference: 1e-5 · √K."""
+    return 1e-5 * np.sqrt(max(int(k), 1))
+
+
+def assert_close(out, ref, k, *, name="out"):
+    """out (float32, from a kernel) matches ref (float64): same shape, NaN exactly where ref has
+    NaN, and a relative error of at most gemm_tol(k) over the finite elements."""
+    out = np.asarray(out)
+    ref = np.asarray(ref)
+    assert out.shape == ref.shape, f"{name}: shape {out.shape}, expected {ref.shape}"
+    assert out.dtype == np.float32, f"{name}: dtype {out.dtype}"
+    ref_nan = np.isnan(ref)
+    out_nan = np.isnan(out)
+    assert np.array_equal(out_nan, ref_nan), (
+        f"{name}: NaN at {np.argwhere(out_nan & ~ref_nan)[:5].tolist()} (unexpected) / "
+        f"{np.argwhere(ref_nan & ~out_nan)[:5].tolist()} (missing)"
+    )
+    ok = ~ref_nan
+    assert np.array_equal(np.isinf(out[ok]), np.isinf(ref[ok])), f"{name}: infinities differ"
+    finite = np.isfinite(ref)
+    err = rel_err(out[finite], ref[finite])
+    assert err <= gemm_tol(k), f"{name}: relative error {err:.3g} > {gemm_tol(k):.3g} (K={k})"
+
+
+@contextlib.contextmanager
+def using_isa(name):
+    previous = _cpu.active_isa()
+    _cpu.set_isa(name)
+    try:
+        yield
+    finally:
+        _cpu.set_isa(previous)
+
+
+def _op(x, trans):
+    return np.swapaxes(x, -1, -2) if trans else x
+
+
+def poisoned_gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None):
+    """mdlfast._cpu.gemm called directly, on strided views, with a NaN-filled output buffer."""
+    op_a, op_b = _op(a, trans_a), _op(b, trans_b)
+    batches = [x.shape[0] for x in (op_a, op_b) if x.ndim == 3]
+    batch = max(batches) if batches else 1
+    m, k = op_a.shape[-2:]
+    n = op_b.shape[-1]
+
+    def as3(x, rows, cols):
+        x = x if x.ndim == 3 else x[None]
+        return np.broadcast_to(x, (batch, rows, cols))
+
+    out = np.full((batch, m, n), np.nan, dtype=np.float32)
+    c3 = None if c is None else np.broadcast_to(c, out.shape)
+    _cpu.gemm(out, as3(op_a, m, k), as3(op_b, k, n), float(alpha), float(beta), c3)
+    return out if batches else out[0]
+
+
+def poisoned_linear(x, w, b=None, activation=None):
+    """mdlfast._cpu.linear called directly on a 2-D x; returns (y, z), both poisoned first."""
+    rows, out_features = x.shape[0], w.shape[0]
+    y = np.full((rows, out_features), np.nan, dtype=np.float32)
+    z = np.full_like(y, np.nan)
+    _cpu.linear(y, z, x, w, b, activation or "none")
+    return y, z
+
+
+def poisoned_linear_backward(dy, x, w, y=None, z=None, activation=None):
+    """mdlfast._cpu.linear_backward called directly on 2-D operands, outputs poisoned first."""
+    rows, in_features = x.shape
+    out_features = w.shape[0]
+    dx = np.full((rows, in_features), np.nan, dtype=np.float32)
+    dw = np.full((out_features, in_features), np.nan, dtype=np.float32)
+    db = np.full((out_features,), np.nan, dtype=np.float32)
+    _cpu.linear_backward(dx, dw, db, dy, x, w, y, z, activation or "none")
+    return dx, dw, db
