@@ -150,7 +150,10 @@ void gemm_item(const ItemViews& v, const StridedMatrix& a, const StridedMatrix& 
   }
   const int mr = uk.mr;
   const int nr = uk.nr;
-  const int64_t kc_max = std::min(k, kKc);
+  // Equal KC blocks: 784 = 392 + 392 rather than 384 + 384 + 16, whose thin last block would be
+  // mostly tile loads and stores.
+  const int64_t k_blocks = (k + kKc - 1) / kKc;
+  const int64_t kc_max = (k + k_blocks - 1) / k_blocks;
   const int64_t mc_max = std::min(round_up(m, mr), round_up(kMcRows, mr));
   const int64_t nc_max = std::min(round_up(n, nr), kNc);
   float* packed_a = workspace_a().get(mc_max * kc_max);
