@@ -25,7 +25,8 @@ namespace {
 using Pointer = std::uintptr_t;
 // (pointer, row stride, column stride), strides in elements.
 using Matrix = std::tuple<Pointer, int64_t, int64_t>;
-// (pointer, row stride, column stride, batch stride), strides in elements; batch stride 0 broadcasts.
+// (pointer, row stride, column stride, batch stride), strides in elements; a batch stride of 0
+// broadcasts.
 using BatchedMatrix = std::tuple<Pointer, int64_t, int64_t, int64_t>;
 
 [[noreturn]] void fail(const std::string& message) { throw py::value_error(message); }
@@ -155,7 +156,8 @@ void linear_backward(Pointer dx, Pointer dw, Pointer db, Pointer workspace, Poin
 }  // namespace
 
 PYBIND11_MODULE(_cuda, module) {
-  module.doc() = "mdlfast CUDA kernels on raw device pointers (use mdlfast.kernels with CuPy arrays)";
+  module.doc() =
+      "mdlfast CUDA kernels on raw device pointers (use mdlfast.kernels with CuPy arrays)";
 
   module.def("device_info", &device_info,
              "One dict per visible GPU (name, compute_capability, total_memory_bytes, "
@@ -169,7 +171,8 @@ PYBIND11_MODULE(_cuda, module) {
   module.def("linear", &linear, py::arg("y"), py::arg("z"), py::arg("x"), py::arg("w"),
              py::arg("b"), py::arg("m"), py::arg("in_features"), py::arg("out_features"),
              py::arg("activation"), py::arg("stream"),
-             "y = activation(x·wᵀ + b); x and w are (pointer, row stride, column stride) tuples");
+             "y = activation(x·wᵀ + b); x and w are (pointer, row stride, column stride) "
+             "tuples");
   module.def("linear_backward_workspace_size", &linear_backward_workspace_size, py::arg("m"),
              py::arg("out_features"), py::arg("activation"),
              "float32 elements of scratch memory linear_backward needs");

@@ -12,12 +12,19 @@ namespace mdlfast::cuda {
 constexpr float kInvSqrt2 = 0.70710678118654752440f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
 
-__device__ __forceinline__ float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
+// Split by sign so exp never overflows and tiny results keep their (denormal) value.
+__device__ __forceinline__ float sigmoid(float z) {
+  if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
+  const float e = expf(z);
+  return e / (1.0f + e);
+}
+
+// Φ(z) = erfc(-z/√2) / 2: unlike (1 + erf(z/√2)) / 2 it does not cancel for negative z.
+__device__ __forceinline__ float normal_cdf(float z) { return 0.5f * erfcf(-z * kInvSqrt2); }
 
 __device__ __forceinline__ float gelu_derivative(float z) {
-  const float cdf = 0.5f * (1.0f + erff(z * kInvSqrt2));
   const float pdf = kInvSqrt2Pi * expf(-0.5f * z * z);
-  return cdf + z * pdf;
+  return normal_cdf(z) + z * pdf;
 }
 
 // gelu is the exact erf form; relu passes NaN through, as PyTorch does.
@@ -27,7 +34,7 @@ __device__ __forceinline__ float activate(float z, Activation activation) {
     case Activation::relu: return z < 0.0f ? 0.0f : z;
     case Activation::sigmoid: return sigmoid(z);
     case Activation::tanh: return tanhf(z);
-    case Activation::gelu: return 0.5f * z * (1.0f + erff(z * kInvSqrt2));
+    case Activation::gelu: return z * normal_cdf(z);
   }
   return z;
 }
@@ -35,8 +42,8 @@ __device__ __forceinline__ float activate(float z, Activation activation) {
 // dy * activation'(z) for element i. relu, sigmoid and tanh read the output y when it is given
 // (their derivative is a function of it), else z; gelu reads z. The caller guarantees the needed
 // one is present.
-__device__ __forceinline__ float activation_grad(float dy, const float* y, const float* z, int64_t i,
-                                                 Activation activation) {
+__device__ __forceinline__ float activation_grad(float dy, const float* y, const float* z,
+                                                 int64_t i, Activation activation) {
   switch (activation) {
     case Activation::none: break;
     case Activation::relu:  // as PyTorch's threshold_backward: passes unless the value is <= 0

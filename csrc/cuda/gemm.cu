@@ -39,43 +39,49 @@ struct Operand {
   bool k_fastest;
 };
 
-Operand make_operand(const float* data, int64_t outer_stride, int64_t k_stride, int64_t batch_stride) {
-  return {data, outer_stride, k_stride, batch_stride, std::llabs(k_stride) < std::llabs(outer_stride)};
+Operand make_operand(const float* data, int64_t outer_stride, int64_t k_stride,
+                     int64_t batch_stride) {
+  const bool k_fastest = std::llabs(k_stride) < std::llabs(outer_stride);
+  return {data, outer_stride, k_stride, batch_stride, k_fastest};
 }
 
-struct TilePosition {
+// The elements of a kTileK x kTile tile that one thread loads, the same for every k-step: the
+// i-th sits at (outer + i * outer_step, k + i * k_step). Kept as a base and a step, rather than
+// as positions, to spare registers.
+struct LoadPattern {
   int outer;
   int k;
+  int outer_step;
+  int k_step;
 };
 
-// Where, in a k-step's kTileK x kTile tile, the i-th element this thread loads sits.
-__device__ __forceinline__ TilePosition load_position(int i, bool k_fastest) {
-  const int t = static_cast<int>(threadIdx.x) + i * kThreads;
-  if (k_fastest) return {t / kTileK, t % kTileK};
-  return {t % kTile, t / kTile};
+__device__ __forceinline__ LoadPattern load_pattern(bool k_fastest) {
+  const int t = static_cast<int>(threadIdx.x);
+  if (k_fastest) return {t / kTileK, t % kTileK, kThreads / kTileK, 0};
+  return {t % kTile, t / kTile, 0, kThreads / kTile};
 }
 
-// This thread's share of the k-step at (outer0, k0) of one batch item; zeros past the edges, so
-// the inner loop needs no bounds checks.
-__device__ __forceinline__ void fetch_tile(float (&regs)[kLoadsPerThread], const Operand& op,
-                                           const float* data, int64_t outer0, int64_t outer_size,
-                                           int64_t k0, int64_t k) {
+// This thread's share of the k-step whose tile starts at `origin`, with `outer_left` rows of the
+// operand and `k_left` steps of k left from there; zeros past the edges, so the inner loop needs
+// no bounds checks.
+__device__ __forceinline__ void fetch_tile(float (&regs)[kLoadsPerThread], const float* origin,
+                                           const Operand& op, const LoadPattern& at,
+                                           int64_t outer_left, int64_t k_left) {
 #pragma unroll
   for (int i = 0; i < kLoadsPerThread; ++i) {
-    const TilePosition at = load_position(i, op.k_fastest);
-    const int64_t outer = outer0 + at.outer;
-    const int64_t kk = k0 + at.k;
-    regs[i] = outer < outer_size && kk < k ? data[outer * op.outer_stride + kk * op.k_stride] : 0.0f;
+    const int outer = at.outer + i * at.outer_step;
+    const int kk = at.k + i * at.k_step;
+    const bool inside = outer < outer_left && kk < k_left;
+    regs[i] = inside ? origin[outer * op.outer_stride + kk * op.k_stride] : 0.0f;
   }
 }
 
 __device__ __forceinline__ void store_tile(float (*tile)[kSharedRow],
-                                           const float (&regs)[kLoadsPerThread], bool k_fastest) {
+                                           const float (&regs)[kLoadsPerThread],
+                                           const LoadPattern& at) {
 #pragma unroll
-  for (int i = 0; i < kLoadsPerThread; ++i) {
-    const TilePosition at = load_position(i, k_fastest);
-    tile[at.k][at.outer] = regs[i];
-  }
+  for (int i = 0; i < kLoadsPerThread; ++i)
+    tile[at.k + i * at.k_step][at.outer + i * at.outer_step] = regs[i];
 }
 
 // z = alpha·acc + beta·c + bias, out = activation(z), in the CPU kernel's order of operations.
@@ -100,7 +106,9 @@ __device__ __forceinline__ void store_patch(float* out, const float (&acc)[kPatc
   }
 }
 
-__global__ void __launch_bounds__(kThreads)
+// Two blocks per SM, so at most 128 registers a thread: ptxas then keeps the inner loop's
+// shared-memory reads in flight without spilling (left free, it spills on sm_90).
+__global__ void __launch_bounds__(kThreads, 2)
     gemm_kernel(float* out, Operand a, Operand b, int64_t batch, int64_t m, int64_t n, int64_t k,
                 int64_t tiles_n, GemmEpilogue ep) {
   __shared__ __align__(16) float a_tile[kTileK][kSharedRow];
@@ -111,24 +119,29 @@ __global__ void __launch_bounds__(kThreads)
   const int patch_row = static_cast<int>(threadIdx.x) / kPatchesPerRow * kPatch;
   const int patch_col = static_cast<int>(threadIdx.x) % kPatchesPerRow * kPatch;
 
+  const LoadPattern a_pattern = load_pattern(a.k_fastest);
+  const LoadPattern b_pattern = load_pattern(b.k_fastest);
+
   // Batches beyond the grid's z limit are taken in turns; the loop is uniform across the block,
   // so the barriers inside stay valid.
   for (int64_t item = blockIdx.z; item < batch; item += gridDim.z) {
-    const float* a_data = a.data + item * a.batch_stride;
-    const float* b_data = b.data + item * b.batch_stride;
+    const float* a_origin = a.data + item * a.batch_stride + row0 * a.outer_stride;
+    const float* b_origin = b.data + item * b.batch_stride + col0 * b.outer_stride;
     float acc[kPatch][kPatch] = {};
     float a_next[kLoadsPerThread];
     float b_next[kLoadsPerThread];
-    fetch_tile(a_next, a, a_data, row0, m, 0, k);
-    fetch_tile(b_next, b, b_data, col0, n, 0, k);
+    fetch_tile(a_next, a_origin, a, a_pattern, m - row0, k);
+    fetch_tile(b_next, b_origin, b, b_pattern, n - col0, k);
 
     for (int64_t k0 = 0; k0 < k; k0 += kTileK) {
-      store_tile(a_tile, a_next, a.k_fastest);
-      store_tile(b_tile, b_next, b.k_fastest);
+      store_tile(a_tile, a_next, a_pattern);
+      store_tile(b_tile, b_next, b_pattern);
       __syncthreads();
       if (k0 + kTileK < k) {
-        fetch_tile(a_next, a, a_data, row0, m, k0 + kTileK, k);
-        fetch_tile(b_next, b, b_data, col0, n, k0 + kTileK, k);
+        a_origin += kTileK * a.k_stride;
+        b_origin += kTileK * b.k_stride;
+        fetch_tile(a_next, a_origin, a, a_pattern, m - row0, k - k0 - kTileK);
+        fetch_tile(b_next, b_origin, b, b_pattern, n - col0, k - k0 - kTileK);
       }
 #pragma unroll
       for (int kk = 0; kk < kTileK; ++kk) {

@@ -16,14 +16,15 @@ constexpr int64_t kMaxPointwiseBlocks = 8192;
 __global__ void activation_grad_kernel(float* dz, const float* dy, const float* y, const float* z,
                                        int64_t count, Activation activation) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += step)
-    dz[i] = activation_grad(dy[i], y, z, i, activation);
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (int64_t i = first; i < count; i += step) dz[i] = activation_grad(dy[i], y, z, i, activation);
 }
 
 void launch_activation_grad(float* dz, const float* dy, const float* y, const float* z,
                             int64_t count, Activation activation, cudaStream_t stream) {
   if (count == 0) return;
-  const int64_t blocks = std::min((count + kPointwiseThreads - 1) / kPointwiseThreads, kMaxPointwiseBlocks);
+  const int64_t blocks =
+      std::min((count + kPointwiseThreads - 1) / kPointwiseThreads, kMaxPointwiseBlocks);
   activation_grad_kernel<<<static_cast<unsigned>(blocks), kPointwiseThreads, 0, stream>>>(
       dz, dy, y, z, count, activation);
   MDLFAST_CUDA_CHECK_LAUNCH("activation_grad_kernel");
@@ -51,7 +52,8 @@ __global__ void column_partial_sums_kernel(float* partial, const float* matrix, 
     const int64_t end = rows < (p + 1) * kRowsPerPartial ? rows : (p + 1) * kRowsPerPartial;
     float sum = 0.0f;
     if (col < n)
-      for (int64_t i = p * kRowsPerPartial + threadIdx.y; i < end; i += kSumLanes) sum += matrix[i * n + col];
+      for (int64_t i = p * kRowsPerPartial + threadIdx.y; i < end; i += kSumLanes)
+        sum += matrix[i * n + col];
     lanes[threadIdx.y][threadIdx.x] = sum;
     __syncthreads();
     if (threadIdx.y == 0 && col < n) {
@@ -109,7 +111,8 @@ int64_t linear_backward_workspace_size(int64_t m, int64_t out, Activation activa
 
 void linear_backward(float* dx, float* dw, float* db, float* workspace, const float* dy,
                      const StridedMatrix& x, const StridedMatrix& w, const float* y, const float* z,
-                     int64_t m, int64_t in, int64_t out, Activation activation, cudaStream_t stream) {
+                     int64_t m, int64_t in, int64_t out, Activation activation,
+                     cudaStream_t stream) {
   const float* dz = dy;
   if (activation != Activation::none) {
     launch_activation_grad(workspace, dy, y, z, m * out, activation, stream);

@@ -25,6 +25,7 @@ int64_t linear_backward_workspace_size(int64_t m, int64_t out, Activation activa
 // queued work has run. db is deterministic: its summation order depends only on m and out.
 void linear_backward(float* dx, float* dw, float* db, float* workspace, const float* dy,
                      const StridedMatrix& x, const StridedMatrix& w, const float* y, const float* z,
-                     int64_t m, int64_t in, int64_t out, Activation activation, cudaStream_t stream);
+                     int64_t m, int64_t in, int64_t out, Activation activation,
+                     cudaStream_t stream);
 
 }  // namespace mdlfast::cuda
