@@ -19,9 +19,14 @@
 namespace mdlfast::cpu {
 namespace {
 
-constexpr int64_t kKc = 384;      // depth of one packed block: a 14 x 384 A panel is 21 KiB
-constexpr int64_t kMcRows = 336;  // rows of A per block: ~0.5 MiB, half of a Zen 4 L2
-constexpr int64_t kNc = 4096;     // columns of B per slab: 6 MiB at kKc, lives in L3
+// Cache budgets, in floats. The packed MC x KC block of A stays in L2 (half of Zen 4's 1 MiB) and
+// is streamed once per B panel; the packed KC x NC slab of B stays in L3. A tall A gets
+// MC = 336 rows and KC = 390; a short one (a batch of 64 rows, say) gets a deeper KC and so
+// fewer passes over C and fewer thread barriers.
+constexpr int64_t kBlockAFloats = int64_t{128} * 1024;
+constexpr int64_t kSlabBFloats = int64_t{1536} * 1024;
+constexpr int64_t kMcRows = 336;
+constexpr int64_t kKcMin = 256;
 
 // Below this many multiply-adds a GEMM runs on one thread: waking a team costs more.
 constexpr int64_t kMinWorkPerThread = int64_t{1} << 17;
@@ -37,6 +42,14 @@ GemmUkernel active_ukernel() {
 }
 
 int64_t round_up(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+int64_t ceil_div(int64_t x, int64_t d) { return (x + d - 1) / d; }
+
+// Thread `me` of `team` takes the contiguous share [begin, end) of `count` items.
+struct Range {
+  int64_t begin;
+  int64_t end;
+};
+Range share(int64_t count, int me, int team) { return {count * me / team, count * (me + 1) / team}; }
 
 // Packing buffers, kept per calling thread and grown on demand: a fresh multi-MiB allocation per
 // call would cost page faults comparable to a small GEMM.
@@ -150,51 +163,61 @@ void gemm_item(const ItemViews& v, const StridedMatrix& a, const StridedMatrix& 
   }
   const int mr = uk.mr;
   const int nr = uk.nr;
-  // Equal KC blocks: 784 = 392 + 392 rather than 384 + 384 + 16, whose thin last block would be
-  // mostly tile loads and stores.
-  const int64_t k_blocks = (k + kKc - 1) / kKc;
-  const int64_t kc_max = (k + k_blocks - 1) / k_blocks;
   const int64_t mc_max = std::min(round_up(m, mr), round_up(kMcRows, mr));
-  const int64_t nc_max = std::min(round_up(n, nr), kNc);
+  // K is split into equal blocks (784 = 392 + 392 rather than 390 + 390 + 4): a thin last block
+  // would be mostly tile loads and stores.
+  const int64_t kc_limit = std::max(kKcMin, kBlockAFloats / mc_max);
+  const int64_t k_blocks = (k + kc_limit - 1) / kc_limit;
+  const int64_t kc_max = (k + k_blocks - 1) / k_blocks;
+  const int64_t nc_max = std::min(round_up(n, nr), std::max<int64_t>(nr, kSlabBFloats / kc_max / nr * nr));
   float* packed_a = workspace_a().get(mc_max * kc_max);
   float* packed_b = workspace_b().get(nc_max * kc_max);
   const bool plain = epilogue_is_identity(ep);
 
 #pragma omp parallel num_threads(threads) if (threads > 1)
-  for (int64_t jc = 0; jc < n; jc += nc_max) {
-    const int64_t nc = std::min(nc_max, n - jc);
-    const int64_t n_panels = (nc + nr - 1) / nr;
-    for (int64_t pc = 0; pc < k; pc += kc_max) {
-      const int64_t kc = std::min(kc_max, k - pc);
-      const bool first = pc == 0;
-      const bool last = pc + kc == k;
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < n_panels; ++p) {
-        const int cols = static_cast<int>(std::min<int64_t>(nr, nc - p * nr));
-        pack_panel(uk, packed_b + p * nr * kc, v.b + pc * b.rs + (jc + p * nr) * b.cs, b.cs, b.rs,
-                   cols, kc, nr);
-      }
-      for (int64_t ic = 0; ic < m; ic += mc_max) {
-        const int64_t mc = std::min(mc_max, m - ic);
-        const int64_t m_panels = (mc + mr - 1) / mr;
-#pragma omp for schedule(static)
-        for (int64_t p = 0; p < m_panels; ++p) {
-          const int rows = static_cast<int>(std::min<int64_t>(mr, mc - p * mr));
-          pack_panel(uk, packed_a + p * mr * kc, v.a + (ic + p * mr) * a.rs + pc * a.cs, a.rs,
-                     a.cs, rows, kc, mr);
-        }
-        // Tiles in column-panel-major order: each thread keeps one B panel hot across A panels.
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < n_panels * m_panels; ++t) {
-          const int64_t jr = t / m_panels;
-          const int64_t ir = t % m_panels;
-          const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir * mr));
-          const int cols = static_cast<int>(std::min<int64_t>(nr, nc - jr * nr));
-          const int64_t row0 = ic + ir * mr;
-          const int64_t col0 = jc + jr * nr;
-          uk.run(kc, packed_a + ir * mr * kc, packed_b + jr * nr * kc, v.out + row0 * n + col0, n,
-                 rows, cols, !first);
-          if (last && !plain) epilogue_tile(v.out, n, row0, col0, rows, cols, ep, v.c, v.pre);
+  {
+    const int team = omp_get_num_threads();
+    const int me = omp_get_thread_num();
+    for (int64_t jc = 0; jc < n; jc += nc_max) {
+      const int64_t nc = std::min(nc_max, n - jc);
+      const int64_t n_panels = (nc + nr - 1) / nr;
+      for (int64_t pc = 0; pc < k; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, k - pc);
+        const bool first = pc == 0;
+        const bool last = pc + kc == k;
+        for (int64_t ic = 0; ic < m; ic += mc_max) {
+          const int64_t mc = std::min(mc_max, m - ic);
+          const int64_t m_panels = (mc + mr - 1) / mr;
+          // Tiles in column-panel-major order, a contiguous share per thread: each thread keeps
+          // its B panels hot across the A panels. With the first row block, a thread packs the B
+          // panels whose first tile is its own, so it mostly computes on panels it packed.
+          const Range tiles = share(n_panels * m_panels, me, team);
+          if (ic == 0) {
+            for (int64_t jr = ceil_div(tiles.begin, m_panels); jr < ceil_div(tiles.end, m_panels); ++jr) {
+              const int cols = static_cast<int>(std::min<int64_t>(nr, nc - jr * nr));
+              pack_panel(uk, packed_b + jr * nr * kc, v.b + pc * b.rs + (jc + jr * nr) * b.cs, b.cs,
+                         b.rs, cols, kc, nr);
+            }
+          }
+          const Range a_share = share(m_panels, me, team);
+          for (int64_t ir = a_share.begin; ir < a_share.end; ++ir) {
+            const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir * mr));
+            pack_panel(uk, packed_a + ir * mr * kc, v.a + (ic + ir * mr) * a.rs + pc * a.cs, a.rs,
+                       a.cs, rows, kc, mr);
+          }
+#pragma omp barrier
+          for (int64_t t = tiles.begin; t < tiles.end; ++t) {
+            const int64_t jr = t / m_panels;
+            const int64_t ir = t % m_panels;
+            const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir * mr));
+            const int cols = static_cast<int>(std::min<int64_t>(nr, nc - jr * nr));
+            const int64_t row0 = ic + ir * mr;
+            const int64_t col0 = jc + jr * nr;
+            uk.run(kc, packed_a + ir * mr * kc, packed_b + jr * nr * kc, v.out + row0 * n + col0, n,
+                   rows, cols, !first);
+            if (last && !plain) epilogue_tile(v.out, n, row0, col0, rows, cols, ep, v.c, v.pre);
+          }
+#pragma omp barrier  // the packed blocks are repacked next
         }
       }
     }
