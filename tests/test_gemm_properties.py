@@ -1,6 +1,8 @@
 """Property-based tests (hypothesis): gemm and linear on arbitrary small shapes and non-contiguous
 inputs (transposed views, slices with steps, negative strides, broadcast views), on every ISA
-path, against the float64 reference."""
+path, against the float64 reference. The search finds cancelling sums, so results are held to
+the float32 forward error bound (relative to |A|·|B|, see assert_within_gemm_bound) rather than
+to ‖ref‖; every dimension stays <= 81, where that bound is rigorous at 1e-5."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mdlfast import kernels, reference
-from _checks import assert_close, poisoned_gemm, using_isa
+from _checks import assert_within_gemm_bound, poisoned_gemm, using_isa
 from conftest import SUPPORTED_ISAS
 
 # database=None: nothing is written into the work tree.
@@ -74,11 +76,18 @@ def gemm_problems(draw):
     return a, b, k, out_shape, kwargs
 
 
-def _ref64(a, b, kwargs):
+def _ref64(a, b, kwargs, *, magnitude=False):
+    """The float64 reference, or with magnitude=True the bound's scale |alpha|·|A|·|B| + |beta·c|."""
     kw = dict(kwargs)
+    a, b = a.astype(np.float64), b.astype(np.float64)
     if kw.get("c") is not None:
         kw["c"] = kw["c"].astype(np.float64)
-    return reference.gemm(a.astype(np.float64), b.astype(np.float64), **kw)
+    if magnitude:
+        a, b = np.abs(a), np.abs(b)
+        kw.update({key: abs(kw[key]) for key in ("alpha", "beta") if key in kw})
+        if kw.get("c") is not None:
+            kw["c"] = np.asarray(np.abs(kw["c"]))  # np.abs of a 0-d array is a scalar
+    return reference.gemm(a, b, **kw)
 
 
 @pytest.mark.parametrize("isa_name", SUPPORTED_ISAS)
@@ -92,8 +101,9 @@ def test_gemm_any_layout(isa_name, problem):
     with using_isa(isa_name):
         out = kernels.gemm(a, b, **kwargs)
         poisoned = poisoned_gemm(a, b, **kwargs)
-    assert_close(out, ref, k)
-    assert_close(poisoned, ref, k, name="poisoned out")
+    magnitude = _ref64(a, b, kwargs, magnitude=True)
+    assert_within_gemm_bound(out, ref, magnitude)
+    assert_within_gemm_bound(poisoned, ref, magnitude, name="poisoned out")
     np.testing.assert_array_equal(a, a_before)  # inputs are never written
     np.testing.assert_array_equal(b, b_before)
 
@@ -111,9 +121,10 @@ def test_gemm_transpose_identities(isa_name, m, n, k, seed, layout_a, layout_b):
         bt_at = kernels.gemm(b, a, trans_a=True, trans_b=True)
         via_views = kernels.gemm(b.T, a.T)
     ref = a.astype(np.float64) @ b.astype(np.float64)
-    assert_close(ab, ref, k)
-    assert_close(bt_at, ref.T, k)
-    assert_close(via_views, ref.T, k)
+    magnitude = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    assert_within_gemm_bound(ab, ref, magnitude)
+    assert_within_gemm_bound(bt_at, ref.T, magnitude.T)
+    assert_within_gemm_bound(via_views, ref.T, magnitude.T)
 
 
 ACTIVATIONS = [None, "relu", "sigmoid", "tanh", "gelu"]
@@ -151,10 +162,14 @@ def test_linear_any_layout(isa_name, problem):
         y, z = kernels.linear(x, w, b, activation, return_preactivation=True)
         saved = {"z": z} if activation == "gelu" else {"y": y if activation else None}
         dx, dw, db = kernels.linear_backward(dy, x, w, saved.get("y"), activation, z=saved.get("z"))
-    assert_close(y, y_ref, fan_in, name="y")
-    assert_close(z, z_ref, fan_in, name="z")
+    # |x|·|w|ᵀ + |b| bounds z's error, and y's (every activation here is 1.13-Lipschitz at most).
+    z_magnitude = reference.linear(np.abs(_f64(x)), np.abs(_f64(w)), None if b is None else np.abs(_f64(b)))
+    assert_within_gemm_bound(y, y_ref, z_magnitude, name="y")
+    assert_within_gemm_bound(z, z_ref, z_magnitude, name="z")
     ref = reference.linear_backward(_f64(dy), _f64(x), _f64(w), _f64(saved.get("y")), activation,
                                     z=_f64(saved.get("z")))
-    assert_close(dx, ref[0], fan_out, name="dx")
-    assert_close(dw, ref[1], rows, name="dw")
-    assert_close(db, ref[2], rows, name="db")
+    # dz = dy·act'(z) is itself rounded in float32 (1 - y² cancels as tanh saturates); with
+    # |act'| <= 1.13, |dy| in place of |dz| bounds that rounding and the products' together.
+    magnitudes = reference.linear_backward(np.abs(_f64(dy)), np.abs(_f64(x)), np.abs(_f64(w)))
+    for name, out, expected, magnitude in zip(("dx", "dw", "db"), (dx, dw, db), ref, magnitudes):
+        assert_within_gemm_bound(out, expected, magnitude, name=name)
