@@ -6,8 +6,21 @@ import platform
 
 import numpy as np
 
-from mdlfast import _cpu
 from mdlfast._version import __version__
+
+try:
+    from mdlfast import _cpu
+except ImportError as err:
+    raise ImportError(
+        f"mdlfast's compiled kernels (mdlfast._cpu) are not in {os.path.dirname(__file__)}. If that "
+        "is a source checkout, it is shadowing the installed package (Python puts the current "
+        "directory first on sys.path): run from another directory, or install with "
+        "`pip install -e .` to work in the source tree."
+    ) from err
+
+# The directory holding this mdlfast package: child processes started from it import the same
+# mdlfast as this process, not a source tree that happens to be their working directory.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ISA_ENV = "MDLFAST_ISA"
 MAX_THREADS = 1024  # far above any core count; beyond it OpenMP would exhaust the process

@@ -7,12 +7,13 @@ import sys
 
 import pytest
 
+from mdlfast._config import PACKAGE_PARENT
 from mdlfast.bench import registry
 
 
 def _bench(*arguments):
     return subprocess.run([sys.executable, "-m", "mdlfast.cli", "bench", *arguments],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, cwd=PACKAGE_PARENT)
 
 
 @pytest.fixture(scope="module")

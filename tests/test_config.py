@@ -12,6 +12,7 @@ import pytest
 
 import mdlfast
 from mdlfast import _cpu, kernels
+from mdlfast._config import PACKAGE_PARENT
 
 SUPPORTED = list(_cpu.supported_isas())
 ALL_ISAS = ["generic", "avx2", "avx512"]
@@ -21,14 +22,15 @@ def run_python(code, **env_overrides):
     env = dict(os.environ)
     env.pop("MDLFAST_ISA", None)
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=PACKAGE_PARENT)
 
 
 def run_cli(*args):
     env = dict(os.environ)
     env.pop("MDLFAST_ISA", None)
     return subprocess.run([sys.executable, "-m", "mdlfast.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=120, cwd=PACKAGE_PARENT)
 
 
 def test_config_contents():

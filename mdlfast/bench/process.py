@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from mdlfast._config import PACKAGE_PARENT
+
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # A child that runs longer than this is stuck; no case is meant to take more than a few seconds.
@@ -30,7 +32,7 @@ def run_child(module, arguments, threads):
     command = [sys.executable, "-m", module, *map(str, arguments)]
     try:
         done = subprocess.run(command, env=thread_environment(threads), capture_output=True, text=True,
-                              timeout=CHILD_TIMEOUT_S)
+                              timeout=CHILD_TIMEOUT_S, cwd=PACKAGE_PARENT)
     except subprocess.TimeoutExpired:
         raise ChildFailed(f"{module} did not finish within {CHILD_TIMEOUT_S} s") from None
     if done.returncode != 0:
