@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bind/activation_names.h"
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/gemm.h"
@@ -18,6 +19,8 @@ using mdlfast::Activation;
 using mdlfast::StridedMatrix;
 
 namespace {
+
+using mdlfast::bind::parse_activation;
 
 [[noreturn]] void fail(const std::string& message) { throw py::value_error(message); }
 
@@ -74,15 +77,6 @@ float* output_buffer(py::array& array, const char* name, std::vector<int64_t> sh
   if (!(array.flags() & py::array::c_style)) fail(std::string(name) + " must be C-contiguous");
   if (!array.writeable()) fail(std::string(name) + " must be writeable");
   return static_cast<float*>(array.mutable_data());
-}
-
-Activation parse_activation(const std::string& name) {
-  if (name == "none") return Activation::none;
-  if (name == "relu") return Activation::relu;
-  if (name == "sigmoid") return Activation::sigmoid;
-  if (name == "tanh") return Activation::tanh;
-  if (name == "gelu") return Activation::gelu;
-  fail("unknown activation '" + name + "'");
 }
 
 void gemm(py::array out, const py::array& a, const py::array& b, float alpha, float beta,

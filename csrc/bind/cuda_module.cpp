@@ -12,6 +12,7 @@
 #include <string>
 #include <tuple>
 
+#include "bind/activation_names.h"
 #include "cuda/device_info.cuh"
 #include "cuda/gemm.cuh"
 #include "cuda/linear.cuh"
@@ -21,6 +22,8 @@ using mdlfast::Activation;
 using mdlfast::StridedMatrix;
 
 namespace {
+
+using mdlfast::bind::parse_activation;
 
 using Pointer = std::uintptr_t;
 // (pointer, row stride, column stride), strides in elements.
@@ -62,15 +65,6 @@ StridedMatrix batched_view(const BatchedMatrix& matrix, const char* name, int64_
 }
 
 cudaStream_t as_stream(Pointer stream) { return reinterpret_cast<cudaStream_t>(stream); }
-
-Activation parse_activation(const std::string& name) {
-  if (name == "none") return Activation::none;
-  if (name == "relu") return Activation::relu;
-  if (name == "sigmoid") return Activation::sigmoid;
-  if (name == "tanh") return Activation::tanh;
-  if (name == "gelu") return Activation::gelu;
-  fail("unknown activation '" + name + "'");
-}
 
 py::list device_info() {
   py::list devices;
