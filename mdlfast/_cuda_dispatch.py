@@ -96,7 +96,10 @@ def _optional_contiguous(x, name, shape):
 def gemm(out, a, b, alpha, beta, c):
     """out[i] = alpha · a[i] · b[i] + beta · c[i] for out [batch, m, n] (C-contiguous), a
     [batch, m, k] and b [batch, k, n] (any strides; batch stride 0 broadcasts); c, of out's shape
-    and any strides, is read only when beta != 0."""
+    and any strides, is read only when beta != 0. All 2-D arrays are one product."""
+    if getattr(out, "ndim", None) == 2:
+        out, a, b = out[None], a[None], b[None]
+        c = None if c is None else c[None]
     batch, m, n = _ndim(out, "out", 3)
     k = _ndim(a, "a", 3)[2]
     out_ptr = _contiguous(out, "out", (batch, m, n))

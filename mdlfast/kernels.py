@@ -46,13 +46,14 @@ def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None):
     """
     args = gemm_args(a, b, trans_a, trans_b, alpha, beta, c, KERNEL_DTYPES)
     backend, xp = _backend(args.device)
-    batch = args.batch
-    out = xp.empty((batch,) + args.out_shape[-2:], dtype=xp.float32)
-    c3 = None
-    if args.c is not None:
-        c3 = xp.broadcast_to(args.c, out.shape)
-    backend.gemm(out, _as_batch(args.a, batch, xp), _as_batch(args.b, batch, xp), args.alpha, args.beta, c3)
-    return out if args.batched else out[0]
+    out = xp.empty(args.out_shape, dtype=xp.float32)
+    c = None if args.c is None else xp.broadcast_to(args.c, out.shape)
+    if args.batched:
+        backend.gemm(out, _as_batch(args.a, args.batch, xp), _as_batch(args.b, args.batch, xp), args.alpha,
+                     args.beta, c)
+    else:
+        backend.gemm(out, args.a, args.b, args.alpha, args.beta, c)
+    return out
 
 
 def linear(x, w, b=None, activation=None, *, return_preactivation=False):

@@ -51,7 +51,7 @@ void check_shape(const py::array& array, const char* name, std::vector<int64_t> 
 }
 
 // A read-only strided view of a 2-D or 3-D (batch-first) float32 array whose strides are whole
-// elements (see element_strided).
+// elements (see element_strided); a 2-D array is one item, batch stride 0.
 StridedMatrix input_view(const py::array& array, const char* name, std::vector<int64_t> shape) {
   check_float32(array, name);
   check_shape(array, name, shape);
@@ -79,16 +79,22 @@ float* output_buffer(py::array& array, const char* name, std::vector<int64_t> sh
   return static_cast<float*>(array.mutable_data());
 }
 
+// out = alpha · a · b + beta · c, either all 2-D (one product) or all 3-D [batch, rows, cols]
+// (a batch stride of 0 broadcasts an operand).
 void gemm(py::array out, const py::array& a, const py::array& b, float alpha, float beta,
           const py::object& c) {
-  if (out.ndim() != 3) fail("out must have 3 dimensions (batch, m, n)");
-  const int64_t batch = out.shape(0), m = out.shape(1), n = out.shape(2);
-  if (a.ndim() != 3) fail("a must have 3 dimensions (batch, m, k)");
-  const int64_t k = a.shape(2);
-  float* out_ptr = output_buffer(out, "out", {batch, m, n});
+  const auto nd = out.ndim();
+  if (nd != 2 && nd != 3) fail("out must have 2 dimensions (m, n) or 3 (batch, m, n)");
+  if (a.ndim() != nd) fail("a must have as many dimensions as out");
+  const int64_t batch = nd == 3 ? out.shape(0) : 1;
+  const int64_t m = out.shape(nd - 2), n = out.shape(nd - 1), k = a.shape(nd - 1);
+  auto shape = [nd, batch](int64_t rows, int64_t cols) {
+    return nd == 3 ? std::vector<int64_t>{batch, rows, cols} : std::vector<int64_t>{rows, cols};
+  };
+  float* out_ptr = output_buffer(out, "out", shape(m, n));
   const py::array a_elements = element_strided(a), b_elements = element_strided(b);
-  const StridedMatrix a_view = input_view(a_elements, "a", {batch, m, k});
-  const StridedMatrix b_view = input_view(b_elements, "b", {batch, k, n});
+  const StridedMatrix a_view = input_view(a_elements, "a", shape(m, k));
+  const StridedMatrix b_view = input_view(b_elements, "b", shape(k, n));
   mdlfast::GemmEpilogue ep;
   ep.alpha = alpha;
   ep.beta = beta;
@@ -96,7 +102,7 @@ void gemm(py::array out, const py::array& a, const py::array& b, float alpha, fl
   if (beta != 0.0f) {
     if (c.is_none()) fail("c is required when beta != 0");
     c_elements = element_strided(c.cast<py::array>());
-    ep.c = input_view(c_elements, "c", {batch, m, n});
+    ep.c = input_view(c_elements, "c", shape(m, n));
   }
   py::gil_scoped_release release;
   mdlfast::cpu::gemm(out_ptr, a_view, b_view, batch, m, n, k, ep);
