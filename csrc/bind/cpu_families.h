@@ -1,0 +1,11 @@
+// Each kernel family's _cpu bindings live in csrc/bind/cpu_<family>.cpp and are registered by
+// csrc/bind/cpu_module.cpp through one function declared here.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace mdlfast::bind {
+
+void bind_cpu_gemm(pybind11::module_& module);  // gemm, linear, linear_backward
+
+}  // namespace mdlfast::bind

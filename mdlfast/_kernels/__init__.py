@@ -1,0 +1,1 @@
+"""The dispatch code behind mdlfast.kernels, one module per kernel family."""
