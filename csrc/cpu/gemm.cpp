@@ -121,18 +121,18 @@ bool epilogue_is_identity(const GemmEpilogue& ep) {
 
 // Applies the epilogue to rows x cols of the output starting at (row0, col0); `c_item` and
 // `pre_item` are the batch item's c view and pre-activation output.
-void epilogue_tile(float* out, int64_t ldo, int64_t row0, int64_t col0, int rows, int cols,
+void epilogue_tile(float* out, int64_t ldo, int64_t row0, int64_t col0, int64_t rows, int64_t cols,
                    const GemmEpilogue& ep, const float* c_item, float* pre_item) {
-  for (int i = 0; i < rows; ++i) {
+  for (int64_t i = 0; i < rows; ++i) {
     float* row = out + (row0 + i) * ldo + col0;
     if (ep.alpha != 1.0f)
-      for (int j = 0; j < cols; ++j) row[j] *= ep.alpha;
+      for (int64_t j = 0; j < cols; ++j) row[j] *= ep.alpha;
     if (ep.beta != 0.0f) {
       const float* c_row = c_item + (row0 + i) * ep.c.rs + col0 * ep.c.cs;
-      for (int j = 0; j < cols; ++j) row[j] += ep.beta * c_row[j * ep.c.cs];
+      for (int64_t j = 0; j < cols; ++j) row[j] += ep.beta * c_row[j * ep.c.cs];
     }
     if (ep.bias)
-      for (int j = 0; j < cols; ++j) row[j] += ep.bias[col0 + j];
+      for (int64_t j = 0; j < cols; ++j) row[j] += ep.bias[col0 + j];
     if (pre_item) std::memcpy(pre_item + (row0 + i) * ldo + col0, row, sizeof(float) * cols);
     apply_activation(row, cols, ep.activation);
   }
@@ -158,7 +158,7 @@ void gemm_item(const ItemViews& v, const StridedMatrix& a, const StridedMatrix& 
                int64_t n, int64_t k, const GemmEpilogue& ep, const GemmUkernel& uk, int threads) {
   if (k == 0) {
     std::fill(v.out, v.out + m * n, 0.0f);
-    epilogue_tile(v.out, n, 0, 0, static_cast<int>(m), static_cast<int>(n), ep, v.c, v.pre);
+    epilogue_tile(v.out, n, 0, 0, m, n, ep, v.c, v.pre);
     return;
   }
   const int mr = uk.mr;
