@@ -130,6 +130,17 @@ def test_reference_multi_equals_per_tensor(case):
         assert np.array_equal(params[k], singles[k])
 
 
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_zero_dimensional_tensor(case):
+    """A scalar parameter, as PyTorch allows."""
+    p, g = np.array(0.5, np.float32), np.array(-0.25, np.float32)
+    p_ref, state, state_ref = p.copy(), case.new_state(()), case.new_state(())
+    for step in (1, 2):
+        case.call(kernels, p, g, state, step)
+        case.call(reference, p_ref, g, state_ref, step)
+    _assert_matches(p, p_ref, "p")
+
+
 def test_empty_lists_and_tensors():
     kernels.adam_step_multi([], [], [], [], step=1, lr=0.1)
     empty = np.zeros((0, 3), np.float32)

@@ -16,7 +16,9 @@ def _cpu():
 
 
 def _contiguous(arrays):
-    return [] if arrays is None else [np.ascontiguousarray(x) for x in arrays]
+    """C-contiguous copies of the arrays that are not (np.ascontiguousarray would make a 0-d
+    gradient 1-d)."""
+    return [x if x.flags.c_contiguous else np.ascontiguousarray(x) for x in arrays]
 
 
 def _sgd(a):
