@@ -17,15 +17,15 @@ namespace mdlfast::cpu::optim_math {
 // end − (end − start)·(1 − w), which stays exact at w = 1.
 template <class V>
 struct Lerp {
-  typename V::F weight, weight_complement;
+  typename V::F weight, minus_weight_complement;  // w and −(1 − w)
   bool from_start;
 
   explicit Lerp(float w)
-      : weight(V::set1(w)), weight_complement(V::set1(-(1.0f - w))), from_start(std::abs(w) < 0.5f) {}
+      : weight(V::set1(w)), minus_weight_complement(V::set1(-(1.0f - w))), from_start(std::abs(w) < 0.5f) {}
 
   typename V::F operator()(typename V::F start, typename V::F end) const {
     const typename V::F diff = V::sub(end, start);
-    return from_start ? V::fmadd(weight, diff, start) : V::fmadd(weight_complement, diff, end);
+    return from_start ? V::fmadd(weight, diff, start) : V::fmadd(minus_weight_complement, diff, end);
   }
 };
 
