@@ -8,5 +8,17 @@ non-contiguous inputs cost no copy (the backends copy only views whose strides a
 whole elements).
 """
 from mdlfast._kernels.gemm import gemm, linear, linear_backward
+from mdlfast._kernels.optim import (
+    sgd_step,
+    sgd_step_multi,
+    rmsprop_step,
+    rmsprop_step_multi,
+    adagrad_step,
+    adagrad_step_multi,
+    adam_step,
+    adam_step_multi,
+)
 
-__all__ = ["gemm", "linear", "linear_backward"]
+__all__ = ["gemm", "linear", "linear_backward",
+           "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
+           "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi"]

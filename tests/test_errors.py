@@ -12,28 +12,13 @@ import pytest
 import mdlfast
 from mdlfast import _cpu, kernels, reference
 from mdlfast._kernels import common as kernel_backends
+from _checks import Tripwire
 
 F32 = np.float32
 
 
 def arr(*shape, dtype=F32):
     return np.ones(shape, dtype=dtype)
-
-
-class _Tripwire:
-    """Stands in for mdlfast._cpu where mdlfast.kernels finds it: a call that reaches a kernel fails
-    the test."""
-
-    def __getattr__(self, name):
-        raise AssertionError(f"mdlfast._cpu.{name} was reached before validation failed")
-
-
-@pytest.fixture(params=["kernels", "reference"])
-def api(request, monkeypatch):
-    if request.param == "kernels":
-        monkeypatch.setattr(kernel_backends, "_cpu", _Tripwire())
-        return kernels
-    return reference
 
 
 def bad_dtypes(api):
@@ -61,7 +46,7 @@ FakeCupyArray.__module__ = "cupy._core.core"
 
 def test_tripwire_is_wired(monkeypatch):
     """The kernels fixture really intercepts kernel calls, so the tests below can fail."""
-    monkeypatch.setattr(kernel_backends, "_cpu", _Tripwire())
+    monkeypatch.setattr(kernel_backends, "_cpu", Tripwire())
     with pytest.raises(AssertionError, match="reached"):
         kernels.gemm(arr(3, 4), arr(4, 5))
     with pytest.raises(AssertionError, match="reached"):

@@ -7,5 +7,6 @@
 namespace mdlfast::bind {
 
 void bind_cpu_gemm(pybind11::module_& module);  // gemm, linear, linear_backward
+void bind_cpu_optim(pybind11::module_& module);  // sgd_step, rmsprop_step, adagrad_step, adam_step
 
 }  // namespace mdlfast::bind

@@ -3,5 +3,17 @@ in plain NumPy, float32 or float64. They are the ground truth of the tests and t
 benchmarks; clarity beats speed here.
 """
 from mdlfast.reference.gemm import gemm, linear, linear_backward
+from mdlfast.reference.optim import (
+    sgd_step,
+    sgd_step_multi,
+    rmsprop_step,
+    rmsprop_step_multi,
+    adagrad_step,
+    adagrad_step_multi,
+    adam_step,
+    adam_step_multi,
+)
 
-__all__ = ["gemm", "linear", "linear_backward"]
+__all__ = ["gemm", "linear", "linear_backward",
+           "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
+           "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi"]
