@@ -51,4 +51,6 @@ PYBIND11_MODULE(_cpu, module) {
       "float32 FMA peak (GFLOP/s) of the active ISA path on `threads` threads");
 
   mdlfast::bind::bind_cpu_gemm(module);
+  mdlfast::bind::bind_cpu_norm(module);
+  mdlfast::bind::bind_cpu_embedding(module);
 }
