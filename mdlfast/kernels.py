@@ -7,6 +7,12 @@ inputs' device, and hands strided views to the backend: transposes, broadcast ba
 non-contiguous inputs cost no copy (the backends copy only views whose strides are not
 whole elements).
 """
+from mdlfast._kernels.embedding import embedding, embedding_backward
 from mdlfast._kernels.gemm import gemm, linear, linear_backward
+from mdlfast._kernels.norm import layer_norm, layer_norm_backward
 
-__all__ = ["gemm", "linear", "linear_backward"]
+__all__ = [
+    "gemm", "linear", "linear_backward",
+    "layer_norm", "layer_norm_backward",
+    "embedding", "embedding_backward",
+]

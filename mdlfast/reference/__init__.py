@@ -2,6 +2,12 @@
 in plain NumPy, float32 or float64. They are the ground truth of the tests and the baseline of the
 benchmarks; clarity beats speed here.
 """
+from mdlfast.reference.embedding import embedding, embedding_backward
 from mdlfast.reference.gemm import gemm, linear, linear_backward
+from mdlfast.reference.norm import layer_norm, layer_norm_backward
 
-__all__ = ["gemm", "linear", "linear_backward"]
+__all__ = [
+    "gemm", "linear", "linear_backward",
+    "layer_norm", "layer_norm_backward",
+    "embedding", "embedding_backward",
+]
