@@ -1,8 +1,8 @@
 // Layer normalisation of one row, written once over a SIMD vocabulary V (simd_avx512.h,
 // simd_avx2.h, simd_scalar.h) and instantiated per ISA (norm_avx512.cpp, norm_avx2.cpp, norm.cpp).
 //
-// Statistics take two passes (mean, then the mean squared deviation) rather than one pass of
-// Σx and Σx²: the one-pass variance cancels catastrophically when |mean| >> std.
+// Statistics take two passes (mean, then the deviations from it) rather than one pass of Σx and
+// Σx²: the one-pass variance cancels catastrophically when |mean| >> std.
 #pragma once
 
 #include <cmath>
@@ -24,23 +24,37 @@ void forward(float* y, float* mean_out, float* rstd_out, const float* x, const f
   constexpr int W = V::kWidth;
   F sum = V::set1(0.0f);
   for (int64_t i = 0; i < d; i += W) sum = V::add(sum, V::load(x + i, lanes<V>(d, i)));
-  const float mean = V::reduce_add(sum) / static_cast<float>(d);
+  const float estimate = V::reduce_add(sum) / static_cast<float>(d);
 
-  // Masked-off lanes would load 0 and add mean² each, so the ragged end is summed on its own.
-  const F mean_v = V::set1(mean);
-  F squares = V::set1(0.0f);
+  // The deviations c = x - m from this first estimate m also correct it: mean = m + Σc/d, and
+  // var = (Σc² - (Σc)²/d)/d (the corrected two-pass algorithm), which stays accurate where
+  // |mean| >> std and m carries the rounding of a long float sum. Masked-off lanes would load 0
+  // and count -m each, so the ragged end is summed on its own.
+  const F estimate_v = V::set1(estimate);
+  F deviations = V::set1(0.0f), squares = V::set1(0.0f);
   int64_t i = 0;
   for (; i + W <= d; i += W) {
-    const F c = V::sub(V::load(x + i, W), mean_v);
+    const F c = V::sub(V::load(x + i, W), estimate_v);
+    deviations = V::add(deviations, c);
     squares = V::fmadd(c, c, squares);
   }
-  float tail = 0.0f;
-  for (; i < d; ++i) tail += (x[i] - mean) * (x[i] - mean);
-  const float var = (V::reduce_add(squares) + tail) / static_cast<float>(d);
+  float tail = 0.0f, tail_squares = 0.0f;
+  for (; i < d; ++i) {
+    const float c = x[i] - estimate;
+    tail += c;
+    tail_squares += c * c;
+  }
+  const float sum_c = V::reduce_add(deviations) + tail;
+  const float mean = estimate + sum_c / static_cast<float>(d);
+  const float spread =
+      (V::reduce_add(squares) + tail_squares - sum_c * sum_c / static_cast<float>(d)) /
+      static_cast<float>(d);
+  const float var = spread < 0.0f ? 0.0f : spread;  // rounding may dip below 0; NaN passes
   const float rstd = 1.0f / std::sqrt(var + eps);
   *mean_out = mean;
   *rstd_out = rstd;
 
+  const F mean_v = V::set1(mean);
   const F rstd_v = V::set1(rstd);
   for (int64_t j = 0; j < d; j += W) {
     const int n = lanes<V>(d, j);
