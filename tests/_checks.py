@@ -186,3 +186,24 @@ def assert_within(out, ref, scale, tol, *, name="out"):
     err = np.linalg.norm((out.astype(np.float64) - ref).ravel())
     bound = tol * np.linalg.norm(np.asarray(scale, dtype=np.float64).ravel())
     assert err <= bound, f"{name}: error {err:.3g} > bound {bound:.3g}"
+
+
+def layer_norm_term_scales(x, gamma, beta, dy, mean, rstd):
+    """Per output, the magnitudes of the terms it is computed from (float64, 2-D): the scale of
+    the rounding error a float32 kernel may make (see assert_within)."""
+    d = x.shape[-1]
+    x, dy = x.reshape(-1, d).astype(np.float64), dy.reshape(-1, d).astype(np.float64)
+    rstd = rstd.reshape(-1, 1).astype(np.float64)
+    # x̂ = (x - mean)·rstd is computed from x and mean, each rounded at the scale of |x|: where
+    # |mean| >> std, float32 cannot hold x̂ better than that.
+    xhat = (np.abs(x) + np.abs(mean.reshape(-1, 1))) * rstd
+    scale = np.ones(d) if gamma is None else np.abs(gamma.astype(np.float64))
+    g = np.abs(dy) * scale
+    return {
+        "y": xhat * scale + (0.0 if beta is None else np.abs(beta.astype(np.float64))),
+        "mean": np.abs(x).mean(axis=1),
+        "rstd": rstd[:, 0],
+        "dx": rstd * (g + g.mean(axis=1, keepdims=True) + xhat * (g * xhat).mean(axis=1, keepdims=True)),
+        "dgamma": (np.abs(dy) * xhat).sum(axis=0),
+        "dbeta": np.abs(dy).sum(axis=0),
+    }

@@ -14,6 +14,7 @@ from _checks import (
     assert_within,
     central_difference,
     gemm_tol,
+    layer_norm_term_scales,
     poisoned_layer_norm,
     poisoned_layer_norm_backward,
     randn,
@@ -34,27 +35,6 @@ def affine_params(rng, d, affine):
     return randn(rng, d), randn(rng, d)
 
 
-def term_scales(x, gamma, beta, dy, mean, rstd):
-    """Per output, the magnitudes of the terms it is computed from (float64, 2-D): the scale of
-    the rounding error a float32 kernel may make (see assert_within)."""
-    d = x.shape[-1]
-    x, dy = x.reshape(-1, d).astype(np.float64), dy.reshape(-1, d).astype(np.float64)
-    rstd = rstd.reshape(-1, 1).astype(np.float64)
-    # x̂ = (x - mean)·rstd is computed from x and mean, each rounded at the scale of |x|: where
-    # |mean| >> std, float32 cannot hold x̂ better than that.
-    xhat = (np.abs(x) + np.abs(mean.reshape(-1, 1))) * rstd
-    scale = np.ones(d) if gamma is None else np.abs(gamma.astype(np.float64))
-    g = np.abs(dy) * scale
-    return {
-        "y": xhat * scale + (0.0 if beta is None else np.abs(beta.astype(np.float64))),
-        "mean": np.abs(x).mean(axis=1),
-        "rstd": rstd[:, 0],
-        "dx": rstd * (g + g.mean(axis=1, keepdims=True) + xhat * (g * xhat).mean(axis=1, keepdims=True)),
-        "dgamma": (np.abs(dy) * xhat).sum(axis=0),
-        "dbeta": np.abs(dy).sum(axis=0),
-    }
-
-
 def check_layer_norm(x, gamma, beta, dy):
     """Kernel (public and poisoned direct call) against the float64 reference, forward and backward."""
     d = x.shape[-1]
@@ -65,7 +45,7 @@ def check_layer_norm(x, gamma, beta, dy):
     y, mean, rstd = kernels.layer_norm(x, gamma, beta)
     dx_ref, dgamma_ref, dbeta_ref = reference.layer_norm_backward(*f64(dy, x, gamma, mean, rstd))
     dx, dgamma, dbeta = kernels.layer_norm_backward(dy, x, gamma, mean, rstd)
-    scales = term_scales(x, gamma, beta, dy, mean_ref, rstd_ref)
+    scales = layer_norm_term_scales(x, gamma, beta, dy, mean_ref, rstd_ref)
     flat = {"y": y_ref.reshape(-1, d), "mean": mean_ref.reshape(-1), "rstd": rstd_ref.reshape(-1),
             "dx": dx_ref.reshape(-1, d), "dgamma": dgamma_ref, "dbeta": dbeta_ref}
 
