@@ -7,6 +7,16 @@
 #include "common/threads.h"
 
 namespace mdlfast::cpu {
+namespace {
+
+// Rows are handed out dynamically, about this many elements at a time: on a machine shared with
+// other processes, a thread that loses its core then delays the call by one task, not by a
+// static half of the rows.
+constexpr int64_t kElementsPerTask = 16384;
+
+int64_t rows_per_task(int64_t dim) { return std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, dim)); }
+
+}  // namespace
 
 int64_t first_invalid_index(const int64_t* indices, int64_t n, int64_t num_embeddings) {
   for (int64_t p = 0; p < n; ++p)
@@ -17,7 +27,8 @@ int64_t first_invalid_index(const int64_t* indices, int64_t n, int64_t num_embed
 void embedding(float* y, const int64_t* indices, const float* weight, int64_t n, int64_t dim) {
   const int threads = num_threads();
   const size_t row_bytes = static_cast<size_t>(dim) * sizeof(float);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && n > 1)
+  const int64_t chunk = rows_per_task(dim);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && n > chunk)
   for (int64_t p = 0; p < n; ++p) std::memcpy(y + p * dim, weight + indices[p] * dim, row_bytes);
 }
 
@@ -33,7 +44,8 @@ void embedding_backward(float* dweight, const float* dy, const int64_t* indices,
   for (int64_t p = 0; p < n; ++p) order[next[indices[p]]++] = p;
 
   const int threads = num_threads();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && num_embeddings > 1)
+  const int64_t chunk = rows_per_task(dim);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && num_embeddings > chunk)
   for (int64_t e = 0; e < num_embeddings; ++e) {
     float* out = dweight + e * dim;
     std::fill(out, out + dim, 0.0f);

@@ -41,13 +41,21 @@ constexpr int64_t kMaxBlocks = 256;
 // Columns of the final block-sum handed to one thread at a time.
 constexpr int64_t kColumnsPerTask = 256;
 
+// Rows are handed out dynamically, about this many elements at a time: on a machine shared with
+// other processes, a thread that loses its core then delays the call by one task, not by a
+// static half of the rows.
+constexpr int64_t kElementsPerTask = 16384;
+
+int64_t rows_per_task(int64_t d) { return std::max<int64_t>(1, kElementsPerTask / d); }
+
 }  // namespace
 
 void layer_norm(float* y, float* mean, float* rstd, const float* x, const float* gamma,
                 const float* beta, int64_t rows, int64_t d, float eps) {
   const ForwardRow row = forward_row();
   const int threads = num_threads();
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1)
+  const int64_t chunk = rows_per_task(d);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && rows > chunk)
   for (int64_t r = 0; r < rows; ++r)
     row(y + r * d, mean + r, rstd + r, x + r * d, gamma, beta, d, eps);
 }
@@ -58,7 +66,8 @@ void layer_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
   const BackwardRow row = backward_row();
   const int threads = num_threads();
   if (!dgamma) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && rows > 1)
+    const int64_t chunk = rows_per_task(d);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && rows > chunk)
     for (int64_t r = 0; r < rows; ++r)
       row(dx + r * d, nullptr, nullptr, dy + r * d, x + r * d, gamma, mean[r], rstd[r], d);
     return;
@@ -68,7 +77,7 @@ void layer_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
   const int64_t rows_per_block = blocks > 0 ? (rows + blocks - 1) / blocks : 0;
   // Block b's partial sums: dgamma at partial[2·b·d], dbeta right after it.
   std::vector<float> partial(static_cast<size_t>(blocks * 2 * d), 0.0f);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && blocks > 1)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && blocks > 1)
   for (int64_t b = 0; b < blocks; ++b) {
     float* dgamma_acc = partial.data() + 2 * b * d;
     const int64_t end = std::min(rows, (b + 1) * rows_per_block);
