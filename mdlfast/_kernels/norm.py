@@ -23,8 +23,9 @@ def layer_norm(x, gamma, beta, *, eps=1e-5):
 
 
 def layer_norm_backward(dy, x, gamma, mean, rstd):
-    """Gradients (dx, dgamma, dbeta) of layer_norm given dy; dgamma and dbeta are None when gamma
-    is None. dgamma and dbeta are the same for any thread count."""
+    """Gradients (dx, dgamma, dbeta) of layer_norm given dy. dgamma and dbeta come together: both
+    None when gamma is None (the signature has no beta, so a beta without gamma gets no gradient
+    here; it is dy summed over the leading axes). They are the same for any thread count."""
     args = layer_norm_backward_args(dy, x, gamma, mean, rstd, KERNEL_DTYPES)
     backend, xp = _cpu_backend(args.device, "layer_norm_backward")
     rows, d = args.x.shape

@@ -23,7 +23,7 @@ def layer_norm(x, gamma, beta, *, eps=1e-5):
 
 
 def layer_norm_backward(dy, x, gamma, mean, rstd):
-    """(dx, dgamma, dbeta); dgamma and dbeta are None when gamma is None (no affine)."""
+    """(dx, dgamma, dbeta); dgamma and dbeta are both None when gamma is None (as kernels)."""
     args = layer_norm_backward_args(dy, x, gamma, mean, rstd, REFERENCE_DTYPES)
     dy, rstd = args.dy, args.rstd[:, None]
     xhat = (args.x - args.mean[:, None]) * rstd
