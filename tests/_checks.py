@@ -130,3 +130,88 @@ class Tripwire:
 
     def __getattr__(self, name):
         raise AssertionError(f"mdlfast._cpu.{name} was reached before validation failed")
+
+
+def poisoned_layer_norm(x, gamma, beta, eps=1e-5):
+    """mdlfast._cpu.layer_norm called directly on a 2-D x; returns (y, mean, rstd), poisoned first."""
+    rows, d = x.shape
+    y = np.full((rows, d), np.nan, dtype=np.float32)
+    mean = np.full((rows,), np.nan, dtype=np.float32)
+    rstd = np.full((rows,), np.nan, dtype=np.float32)
+    _cpu.layer_norm(y, mean, rstd, x, gamma, beta, eps)
+    return y, mean, rstd
+
+
+def poisoned_layer_norm_backward(dy, x, gamma, mean, rstd):
+    """mdlfast._cpu.layer_norm_backward called directly on 2-D operands, outputs poisoned first;
+    dgamma and dbeta are None when gamma is."""
+    dx = np.full(x.shape, np.nan, dtype=np.float32)
+    dgamma = None if gamma is None else np.full((x.shape[1],), np.nan, dtype=np.float32)
+    dbeta = None if gamma is None else np.full((x.shape[1],), np.nan, dtype=np.float32)
+    _cpu.layer_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, rstd)
+    return dx, dgamma, dbeta
+
+
+def poisoned_embedding(indices, weight):
+    """mdlfast._cpu.embedding called directly on flat int64 indices, the output poisoned first."""
+    y = np.full((indices.shape[0], weight.shape[1]), np.nan, dtype=np.float32)
+    _cpu.embedding(y, indices, weight)
+    return y
+
+
+def poisoned_embedding_backward(dy, indices, num_embeddings, padding_idx=-1):
+    """mdlfast._cpu.embedding_backward called directly on flat int64 indices, dweight poisoned first."""
+    dweight = np.full((num_embeddings, dy.shape[1]), np.nan, dtype=np.float32)
+    _cpu.embedding_backward(dweight, dy, indices, padding_idx)
+    return dweight
+
+
+def central_difference(f, x, h):
+    """∂f/∂x by central differences, perturbing x in place one element at a time."""
+    grad = np.zeros_like(x)
+    flat = x.reshape(-1)
+    g = grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        up = f()
+        flat[i] = old - h
+        down = f()
+        flat[i] = old
+        g[i] = (up - down) / (2 * h)
+    return grad
+
+
+def assert_within(out, ref, scale, tol, *, name="out"):
+    """out (float32) matches ref (float64) to within tol · ‖scale‖, where scale holds the
+    magnitudes of the terms each element is computed from. Unlike a relative error, this holds
+    where those terms cancel to (nearly) zero, such as layer_norm's dx on a row of one element."""
+    out = np.asarray(out)
+    ref = np.asarray(ref)
+    assert out.shape == ref.shape, f"{name}: shape {out.shape}, expected {ref.shape}"
+    assert out.dtype == np.float32, f"{name}: dtype {out.dtype}"
+    assert np.array_equal(np.isnan(out), np.isnan(ref)), f"{name}: NaNs differ"
+    err = np.linalg.norm((out.astype(np.float64) - ref).ravel())
+    bound = tol * np.linalg.norm(np.asarray(scale, dtype=np.float64).ravel())
+    assert err <= bound, f"{name}: error {err:.3g} > bound {bound:.3g}"
+
+
+def layer_norm_term_scales(x, gamma, beta, dy, mean, rstd):
+    """Per output, the magnitudes of the terms it is computed from (float64, 2-D): the scale of
+    the rounding error a float32 kernel may make (see assert_within)."""
+    d = x.shape[-1]
+    x, dy = x.reshape(-1, d).astype(np.float64), dy.reshape(-1, d).astype(np.float64)
+    rstd = rstd.reshape(-1, 1).astype(np.float64)
+    # x̂ = (x - mean)·rstd is computed from x and mean, each rounded at the scale of |x|: where
+    # |mean| >> std, float32 cannot hold x̂ better than that.
+    xhat = (np.abs(x) + np.abs(mean.reshape(-1, 1))) * rstd
+    scale = np.ones(d) if gamma is None else np.abs(gamma.astype(np.float64))
+    g = np.abs(dy) * scale
+    return {
+        "y": xhat * scale + (0.0 if beta is None else np.abs(beta.astype(np.float64))),
+        "mean": np.abs(x).mean(axis=1),
+        "rstd": rstd[:, 0],
+        "dx": rstd * (g + g.mean(axis=1, keepdims=True) + xhat * (g * xhat).mean(axis=1, keepdims=True)),
+        "dgamma": (np.abs(dy) * xhat).sum(axis=0),
+        "dbeta": np.abs(dy).sum(axis=0),
+    }

@@ -18,6 +18,11 @@ void check_float32(const py::array& array, const char* name) {
     throw py::type_error(std::string(name) + " must be a float32 array");
 }
 
+void check_int64(const py::array& array, const char* name) {
+  if (array.dtype().kind() != 'i' || array.itemsize() != 8)
+    throw py::type_error(std::string(name) + " must be an int64 array");
+}
+
 py::array element_strided(const py::array& array) {
   for (py::ssize_t axis = 0; axis < array.ndim(); ++axis)
     if (array.strides(axis) % static_cast<py::ssize_t>(sizeof(float)) != 0)
@@ -50,6 +55,14 @@ const float* contiguous_input(const py::array& array, const char* name, const st
   check_shape(array, name, shape);
   if (!(array.flags() & py::array::c_style)) fail(std::string(name) + " must be C-contiguous");
   return static_cast<const float*>(array.data());
+}
+
+const int64_t* contiguous_int64_input(const py::array& array, const char* name,
+                                      const std::vector<int64_t>& shape) {
+  check_int64(array, name);
+  check_shape(array, name, shape);
+  if (!(array.flags() & py::array::c_style)) fail(std::string(name) + " must be C-contiguous");
+  return static_cast<const int64_t*>(array.data());
 }
 
 float* output_buffer(py::array& array, const char* name, const std::vector<int64_t>& shape) {

@@ -19,6 +19,9 @@ namespace mdlfast::bind {
 // TypeError unless the array holds float32.
 void check_float32(const pybind11::array& array, const char* name);
 
+// TypeError unless the array holds int64.
+void check_int64(const pybind11::array& array, const char* name);
+
 // ValueError unless the array has exactly this shape.
 void check_shape(const pybind11::array& array, const char* name, const std::vector<int64_t>& shape);
 
@@ -33,6 +36,10 @@ StridedMatrix input_view(const pybind11::array& array, const char* name, const s
 // The data of a C-contiguous float32 input of this shape.
 const float* contiguous_input(const pybind11::array& array, const char* name,
                               const std::vector<int64_t>& shape);
+
+// The data of a C-contiguous int64 input of this shape.
+const int64_t* contiguous_int64_input(const pybind11::array& array, const char* name,
+                                      const std::vector<int64_t>& shape);
 
 // The data of a C-contiguous, writeable float32 output of this shape.
 float* output_buffer(pybind11::array& array, const char* name, const std::vector<int64_t>& shape);

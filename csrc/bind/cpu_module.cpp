@@ -52,4 +52,6 @@ PYBIND11_MODULE(_cpu, module) {
 
   mdlfast::bind::bind_cpu_gemm(module);
   mdlfast::bind::bind_cpu_optim(module);
+  mdlfast::bind::bind_cpu_norm(module);
+  mdlfast::bind::bind_cpu_embedding(module);
 }

@@ -26,6 +26,7 @@ struct Avx512 {
   static F div(F a, F b) { return _mm512_div_ps(a, b); }
   static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static F sqrt(F a) { return _mm512_sqrt_ps(a); }
+  static float reduce_add(F a) { return _mm512_reduce_add_ps(a); }
   // max/min return b when either is NaN, as the x86 instructions do: pass the data as b.
   static F max(F a, F b) { return _mm512_max_ps(a, b); }
   static F min(F a, F b) { return _mm512_min_ps(a, b); }

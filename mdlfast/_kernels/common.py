@@ -15,5 +15,12 @@ def backend(device):
     return _cuda_dispatch, _cuda_dispatch.cupy()
 
 
+def cpu_backend(device, kernel):
+    """As backend(), for a family that has C++ kernels only: CuPy arrays raise NotImplementedError."""
+    if device != "numpy":
+        raise NotImplementedError(f"{kernel} has no CUDA kernel yet; pass NumPy arrays")
+    return _cpu, np
+
+
 def contiguous(x, xp):
     return None if x is None else xp.ascontiguousarray(x)

@@ -2,7 +2,9 @@
 in plain NumPy, float32 or float64. They are the ground truth of the tests and the baseline of the
 benchmarks; clarity beats speed here.
 """
+from mdlfast.reference.embedding import embedding, embedding_backward
 from mdlfast.reference.gemm import gemm, linear, linear_backward
+from mdlfast.reference.norm import layer_norm, layer_norm_backward
 from mdlfast.reference.optim import (
     sgd_step,
     sgd_step_multi,
@@ -14,6 +16,10 @@ from mdlfast.reference.optim import (
     adam_step_multi,
 )
 
-__all__ = ["gemm", "linear", "linear_backward",
-           "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
-           "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi"]
+__all__ = [
+    "gemm", "linear", "linear_backward",
+    "layer_norm", "layer_norm_backward",
+    "embedding", "embedding_backward",
+    "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
+    "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
+]
