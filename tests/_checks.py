@@ -62,14 +62,7 @@ def assert_within_gemm_bound(out, ref, magnitude, *, name="out"):
     difference of large terms: what property-based search finds). It is rigorous for K <= 160,
     where K·2⁻²⁴ < 1e-5, and about as strict as 1e-5·√K·‖ref‖ on well-conditioned data.
     """
-    out = np.asarray(out)
-    ref = np.asarray(ref)
-    assert out.shape == ref.shape, f"{name}: shape {out.shape}, expected {ref.shape}"
-    assert out.dtype == np.float32, f"{name}: dtype {out.dtype}"
-    assert np.array_equal(np.isnan(out), np.isnan(ref)), f"{name}: NaNs differ"
-    err = np.linalg.norm((out.astype(np.float64) - ref).ravel())
-    bound = 1e-5 * np.linalg.norm(np.asarray(magnitude, dtype=np.float64).ravel())
-    assert err <= bound, f"{name}: error {err:.3g} > bound {bound:.3g}"
+    assert_within(out, ref, magnitude, 1e-5, name=name)
 
 
 @contextlib.contextmanager

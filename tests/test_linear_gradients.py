@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mdlfast import kernels, reference
-from _checks import assert_close, poisoned_linear_backward, randn, rng_for, rel_err
+from _checks import assert_close, central_difference, poisoned_linear_backward, randn, rng_for, rel_err
 
 ACTIVATIONS = [None, "relu", "sigmoid", "tanh", "gelu"]
 # Which saved tensors each activation's backward may be given.
@@ -22,21 +22,6 @@ def saved(source, y, z):
 
 
 # ---------------------------------------------------------------- reference vs finite differences
-
-
-def _central_difference(f, x, h):
-    grad = np.zeros_like(x)
-    flat = x.reshape(-1)
-    g = grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        up = f()
-        flat[i] = old - h
-        down = f()
-        flat[i] = old
-        g[i] = (up - down) / (2 * h)
-    return grad
 
 
 @pytest.mark.parametrize("activation,source", ACT_SOURCE, ids=ACT_SOURCE_IDS)
@@ -59,9 +44,9 @@ def test_reference_backward_matches_finite_differences(lead, with_bias, activati
         return float(np.sum(dy * reference.linear(x, w, b, activation)))
 
     h = 1e-6
-    fd_x = _central_difference(loss, x, h)
-    fd_w = _central_difference(loss, w, h)
-    fd_b = _central_difference(loss, b, h)  # with no bias: the gradient at b = 0
+    fd_x = central_difference(loss, x, h)
+    fd_w = central_difference(loss, w, h)
+    fd_b = central_difference(loss, b, h)  # with no bias: the gradient at b = 0
     dx, dw, db = reference.linear_backward(dy, x, w, activation=activation, **saved(source, y, z))
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (fan_out,)
     assert dx.dtype == dw.dtype == db.dtype == np.float64
