@@ -164,3 +164,13 @@ def test_cpu_rejects_bad_buffers():
         _cpu.adagrad_step([p], [g], [arr(5, dtype=np.float64)], 0.1, 1e-10, 0.0)
     with pytest.raises(ValueError, match="C-contiguous"):
         _cpu.rmsprop_step([arr(5, 2).T], [arr(2, 5)], [arr(2, 5)], [], [], 0.1, 0.99, 1e-8, 0.0, 0.0, False)
+
+
+def test_cupy_arrays_have_no_optimizer_kernel_yet():
+    """CuPy arrays are a supported type of mdlfast.kernels; until the CUDA optimizer kernels exist
+    the steps say so, naming the argument, rather than calling them the wrong type."""
+    from test_errors import FakeCupyArray
+
+    p = FakeCupyArray((4,))
+    with pytest.raises(NotImplementedError, match=r"no CUDA kernel yet; p must be a NumPy array"):
+        kernels.sgd_step(p, np.ones(4, np.float32), lr=0.1)

@@ -88,8 +88,8 @@ def check_inplace_lists(params: Named, others: Sequence[Tuple[str, Optional[Name
 
 def _check_numpy(x, name, dtypes):
     check_array(x, name, dtypes)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray (the optimizer steps run on the CPU), got {type(x).__name__}")
+    if not isinstance(x, np.ndarray):  # a CuPy array: a supported type whose kernels are not written yet
+        raise NotImplementedError(f"the optimizer steps have no CUDA kernel yet; {name} must be a NumPy array")
 
 
 def _check_updatable(x, name):
