@@ -118,6 +118,33 @@ def test_tensor_items_collate_to_tensor_when_autograd_exists():
     np.testing.assert_array_equal(batch.numpy(), np.repeat(np.arange(4.0), 3).reshape(4, 3))
 
 
+class _StandInTensor:
+    """The slice of mdlfast.Tensor the loader relies on: .data and indexing."""
+
+    def __init__(self, data):
+        self.data = np.asarray(data)
+        self.shape = self.data.shape
+
+    def __getitem__(self, index):
+        return _StandInTensor(self.data[index])
+
+
+def test_tensor_items_collate_through_mdlfast_tensor(monkeypatch):
+    import mdlfast
+
+    monkeypatch.setattr(mdlfast, "Tensor", _StandInTensor, raising=False)
+    monkeypatch.setattr(mdlfast, "tensor", _StandInTensor, raising=False)
+    X, y = _xy()
+    ds = TensorDataset(_StandInTensor(X), _StandInTensor(y))
+    for collate_fn in (None, default_collate):
+        xb, yb = next(iter(DataLoader(ds, 4, shuffle=True, seed=0, collate_fn=collate_fn)))
+        assert isinstance(xb, _StandInTensor) and isinstance(yb, _StandInTensor)
+        assert xb.shape == (4, 3)
+        order = np.random.default_rng(0).permutation(23)[:4]
+        np.testing.assert_array_equal(xb.data, X[order])
+        np.testing.assert_array_equal(yb.data, y[order])
+
+
 def test_loader_errors():
     ds = TensorDataset(*_xy())
     for bad in (0, -1, 2.5, True):
