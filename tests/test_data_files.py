@@ -174,3 +174,11 @@ def test_cifar10_corrupt_batches(tmp_path):
     os.remove(path)
     with pytest.raises(FileNotFoundError, match="data_batch_2"):
         load_cifar10(tmp_path)
+
+
+def test_sklearn_sets_explain_a_missing_scikit_learn(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(ImportError, match="mdlfast\\[data\\]"):
+        load_iris()
