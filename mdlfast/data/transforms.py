@@ -25,6 +25,7 @@ class Transform:
         return self.apply(np.asarray(x), self._rng if rng is None else rng)
 
     def apply(self, x, rng):
+        """The transformed copy of the array x, drawing any randomness from rng."""
         raise NotImplementedError
 
 

@@ -21,12 +21,15 @@ class TestFunction:
         return float(self.value(np.asarray(x, dtype=np.float64)))
 
     def value(self, x):
+        """f(x) for a float64 vector x (calling the function itself returns a Python float)."""
         raise NotImplementedError
 
     def grad(self, x):
+        """The gradient of f at x, a vector like x."""
         raise NotImplementedError
 
     def hess(self, x):
+        """The Hessian of f at x, a symmetric [d, d] matrix."""
         raise NotImplementedError
 
 

@@ -60,10 +60,12 @@ class GridWorld:
 
     @property
     def n_states(self):
+        """The number of non-wall cells."""
         return len(self.cell_of)
 
     @property
     def n_actions(self):
+        """Four moves: up, right, down, left."""
         return len(ACTIONS)
 
     def _target(self, s, a):

@@ -17,14 +17,17 @@ class Float:
         self.width = 1
 
     def sample(self, rng):
+        """A random value, uniform on the linear (or log) scale."""
         return self.decode(np.array([rng.random()]))
 
     def encode(self, value):
+        """The value's position in the unit interval, as a length-1 vector."""
         lo, hi, v = (math.log(self.low), math.log(self.high), math.log(value)) if self.log else \
             (self.low, self.high, float(value))
         return np.array([(v - lo) / (hi - lo)])
 
     def decode(self, u):
+        """The value at unit-interval position u[0] (clipped to [0, 1])."""
         u = float(np.clip(u[0], 0.0, 1.0))
         if self.log:
             return float(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
