@@ -140,6 +140,35 @@ def test_cifar10_batches(tmp_path, protocol):
     np.testing.assert_array_equal(yt, written[5][1])
 
 
+def _py2_style_batch(data, labels):
+    """A batch pickled as Python 2's cPickle wrote the official files: byte strings (opcodes U/T)
+    and an array rebuilt by numpy.core.multiarray._reconstruct, spelled out opcode by opcode."""
+    def short(b):
+        return b"U" + bytes([len(b)]) + b
+
+    def int_(v):
+        return b"J" + struct.pack("<i", v)
+
+    dtype = (b"cnumpy\ndtype\n" + short(b"u1") + int_(0) + int_(1) + b"\x87R"
+             + b"(" + int_(3) + short(b"|") + b"NNN" + int_(-1) + int_(-1) + int_(0) + b"tb")
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + int_(0) + b"\x85"
+             + short(b"b") + b"\x87R" + b"(" + int_(1) + int_(data.shape[0]) + int_(data.shape[1])
+             + b"\x86" + dtype + b"\x89" + b"T" + struct.pack("<I", data.nbytes) + data.tobytes()
+             + b"tb")
+    label_list = b"](" + b"".join(int_(v) for v in labels) + b"e"
+    return (b"\x80\x02}(" + short(b"data") + array + short(b"labels") + label_list
+            + short(b"batch_label") + short(b"testing batch 1 of 1") + b"u.")
+
+
+def test_cifar10_python2_pickles(tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
+    (tmp_path / "test_batch").write_bytes(_py2_style_batch(data, [3, 0, 9]))
+    X, y = load_cifar10(tmp_path, train=False, scale=False)
+    np.testing.assert_array_equal(X.reshape(3, -1), data)
+    np.testing.assert_array_equal(y, [3, 0, 9])
+
+
 class _Exploit:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
