@@ -121,12 +121,13 @@ def test_tensor_items_collate_to_tensor_when_autograd_exists():
 class _StandInTensor:
     """The slice of mdlfast.Tensor the loader relies on: .data and indexing."""
 
-    def __init__(self, data):
+    def __init__(self, data, device="cpu"):
         self.data = np.asarray(data)
         self.shape = self.data.shape
+        self.device = device
 
     def __getitem__(self, index):
-        return _StandInTensor(self.data[index])
+        return _StandInTensor(self.data[index], self.device)
 
 
 def test_tensor_items_collate_through_mdlfast_tensor(monkeypatch):

@@ -35,7 +35,8 @@ def default_collate(batch):
     if tensor is not None and isinstance(first, tensor):
         import mdlfast
 
-        return mdlfast.tensor(_stack([t.data for t in batch], "Tensor"))
+        stacked = _stack([t.data for t in batch], "Tensor")
+        return mdlfast.tensor(stacked, device=getattr(first, "device", "cpu"))
     if isinstance(first, np.ndarray):
         return _stack(batch, "array")
     if isinstance(first, np.generic):

@@ -96,5 +96,5 @@ def _take(array, indices):
     if tensor is not None and isinstance(array, tensor):
         import mdlfast
 
-        return mdlfast.tensor(array.data[indices])
+        return mdlfast.tensor(array.data[indices], device=getattr(array, "device", "cpu"))
     return array[indices]
