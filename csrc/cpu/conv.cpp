@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <new>
 
+#include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/conv.h"
 #include "cpu/conv_columns.h"
+#include "cpu/conv_direct.h"
 
 namespace mdlfast::cpu {
 
@@ -24,6 +26,9 @@ constexpr int64_t kKcMax = 384;
 // Pixel panels per unit of work: enough work per unit to amortise the scheduling, enough units
 // to balance the threads.
 constexpr int64_t kPanelsPerUnit = 8;
+// Up to this many output channels per group (with width stride 1) the direct convolution wins:
+// the implicit GEMM would reuse each packed column value this few times only.
+constexpr int64_t kDirectMaxOutputs = 16;
 
 // The weights of every group as micro-kernel panels: for group g, K block p and row panel r, the
 // panel of kc x mr values starts at offset((g, p, r)).
@@ -60,6 +65,44 @@ PackedWeights pack_weights(const GemmUkernel& uk, const float* w, int64_t groups
   return pw;
 }
 
+DirectConvFn direct_conv_kernel() {
+  switch (active_isa()) {
+    case Isa::avx512: return direct_conv_avx512;
+    case Isa::avx2: return direct_conv_avx2;
+    default: return direct_conv_generic;
+  }
+}
+
+// One unit per image and group; the input planes are copied into a zero-padded buffer first
+// unless there is no padding.
+void conv2d_direct(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
+  const DirectConvFn kernel = direct_conv_kernel();
+  const int64_t cg = s.group_channels(), og = s.group_outputs();
+  const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
+  const bool padded = s.ph > 0 || s.pw > 0;
+  const int64_t units = s.n * s.groups;
+  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
+  const int64_t buffer_size = padded ? round_up(cg * hp * wp, 16) : 0;
+  AlignedFloats buffers = aligned_floats(team * buffer_size);
+
+#pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
+  for (int64_t unit = 0; unit < units; ++unit) {
+    const int64_t g = unit % s.groups;
+    const float* x_plane = x + unit * cg * s.h * s.w;  // (n * groups + g) * cg planes
+    const float* xp = x_plane;
+    if (padded) {
+      float* buffer = buffers.get() + omp_get_thread_num() * buffer_size;
+      std::fill(buffer, buffer + cg * hp * wp, 0.0f);
+      for (int64_t c = 0; c < cg; ++c)
+        for (int64_t r = 0; r < s.h; ++r)
+          std::copy(x_plane + (c * s.h + r) * s.w, x_plane + (c * s.h + r + 1) * s.w,
+                    buffer + (c * hp + r + s.ph) * wp + s.pw);
+      xp = buffer;
+    }
+    kernel(y + unit * og * s.pixels(), xp, hp, wp, w + g * og * s.group_k(), b ? b + g * og : nullptr, s);
+  }
+}
+
 }  // namespace
 
 bool conv_shape_valid(const ConvShape& s) {
@@ -73,6 +116,10 @@ bool conv_shape_valid(const ConvShape& s) {
 
 void conv2d(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
   if (s.n == 0) return;
+  if (s.sw == 1 && s.group_outputs() <= kDirectMaxOutputs) {
+    conv2d_direct(y, x, w, b, s);
+    return;
+  }
   const GemmUkernel uk = active_ukernel();
   const int64_t og = s.group_outputs(), k = s.group_k(), pixels = s.pixels();
   const PackedWeights pw = pack_weights(uk, w, s.groups, og, k);
