@@ -1,0 +1,12 @@
+// Channel-vectorised convolution compiled for AVX-512: up to 24 zmm accumulators per tile.
+#include "cpu/conv_channels.h"
+#include "cpu/simd_avx512.h"
+
+namespace mdlfast::cpu {
+
+void channel_conv_avx512(float* y, const float* xp, int64_t hp, int64_t wp, const float* wt,
+                         int64_t og_pad, const float* b, const ConvShape& s) {
+  conv_channels::run<Avx512, 24>(y, xp, hp, wp, wt, og_pad, b, s);
+}
+
+}  // namespace mdlfast::cpu
