@@ -25,6 +25,25 @@ void channel_conv_avx512(float* y, const float* xp, int64_t hp, int64_t wp, cons
 void channel_conv_avx2(float* y, const float* xp, int64_t hp, int64_t wp, const float* wt,
                        int64_t og_pad, const float* b, const ConvShape& s);
 
+// The weight gradient in the same orientation, for one image and group (any strides):
+//   dwt[k][o] (+)= Σ_l xp[tap_offsets[k] + pixel_offsets[l]] · dyt[l][o]
+// for k < taps (a multiple of kWeightTapMultiple; padded taps may point anywhere in xp, their
+// rows are discarded), o < og_pad (a whole number of vectors), l < pixels. dyt [pixels][og_pad] is
+// the image's dy transposed. Written when accumulate is false, added to otherwise.
+constexpr int64_t kWeightTapMultiple = 24;
+using ChannelWeightGradientFn = void (*)(float* dwt, int64_t og_pad, const float* xp,
+                                         const int64_t* tap_offsets, int64_t taps,
+                                         const int64_t* pixel_offsets, int64_t pixels,
+                                         const float* dyt, bool accumulate);
+void channel_weight_gradient_avx512(float* dwt, int64_t og_pad, const float* xp,
+                                    const int64_t* tap_offsets, int64_t taps,
+                                    const int64_t* pixel_offsets, int64_t pixels, const float* dyt,
+                                    bool accumulate);
+void channel_weight_gradient_avx2(float* dwt, int64_t og_pad, const float* xp,
+                                  const int64_t* tap_offsets, int64_t taps,
+                                  const int64_t* pixel_offsets, int64_t pixels, const float* dyt,
+                                  bool accumulate);
+
 namespace conv_channels {
 
 // The offset in xp of each tap (c, i, j) of the filter, in the weights' order: one flat loop over
@@ -121,6 +140,68 @@ void run(float* y, const float* xp, int64_t hp, int64_t wp, const float* wt, int
       case 2: rows_fitting<V, 2, Accumulators / 2>(yo, xp, hp, wp, wo, og_pad, bo, s, channels); break;
       case 3: rows_fitting<V, 3, Accumulators / 3>(yo, xp, hp, wp, wo, og_pad, bo, s, channels); break;
       default: rows_fitting<V, 4, Accumulators / 4>(yo, xp, hp, wp, wo, og_pad, bo, s, channels); break;
+    }
+  }
+}
+
+// P taps x NV vectors of output channels of dwt, summed over every pixel.
+template <class V, int NV, int P>
+void weight_tile(float* dwt, int64_t og_pad, const float* xp, const int64_t* tap_offsets,
+                 const int64_t* pixel_offsets, int64_t pixels, const float* dyt, bool accumulate) {
+  using F = typename V::F;
+  constexpr int W = V::kWidth;
+  F acc[P][NV];
+  const float* base[P];
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p) {
+    base[p] = xp + tap_offsets[p];
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) acc[p][v] = accumulate ? V::load(dwt + p * og_pad + v * W, W) : V::set1(0.0f);
+  }
+  for (int64_t l = 0; l < pixels; ++l) {
+    const int64_t offset = pixel_offsets[l];
+    const float* d = dyt + l * og_pad;
+    F dv[NV];
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) dv[v] = V::load(d + v * W, W);
+#pragma GCC unroll 32
+    for (int p = 0; p < P; ++p) {
+      const F xb = V::set1(base[p][offset]);
+#pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) acc[p][v] = V::fmadd(xb, dv[v], acc[p][v]);
+    }
+  }
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) V::store(dwt + p * og_pad + v * W, acc[p][v], W);
+}
+
+template <class V, int NV, int P>
+void weight_tiles(float* dwt, int64_t og_pad, const float* xp, const int64_t* tap_offsets,
+                  int64_t taps, const int64_t* pixel_offsets, int64_t pixels, const float* dyt,
+                  bool accumulate) {
+  static_assert(kWeightTapMultiple % P == 0, "tiles must divide the tap padding");
+  for (int64_t k0 = 0; k0 < taps; k0 += P)
+    weight_tile<V, NV, P>(dwt + k0 * og_pad, og_pad, xp, tap_offsets + k0, pixel_offsets, pixels,
+                          dyt, accumulate);
+}
+
+template <class V, int Accumulators>
+void run_weight_gradient(float* dwt, int64_t og_pad, const float* xp, const int64_t* tap_offsets,
+                         int64_t taps, const int64_t* pixel_offsets, int64_t pixels,
+                         const float* dyt, bool accumulate) {
+  constexpr int W = V::kWidth;
+  constexpr int kMaxVectors = 4;
+  constexpr int kMaxWeightTaps = 12;  // each tap of a tile holds a base pointer in a register
+  for (int64_t o0 = 0; o0 < og_pad; o0 += kMaxVectors * W) {
+    float* d = dwt + o0;
+    const float* dy = dyt + o0;
+    switch (std::min<int64_t>(kMaxVectors, (og_pad - o0) / W)) {
+      case 1: weight_tiles<V, 1, std::min(Accumulators, kMaxWeightTaps)>(d, og_pad, xp, tap_offsets, taps, pixel_offsets, pixels, dy, accumulate); break;
+      case 2: weight_tiles<V, 2, std::min(Accumulators / 2, kMaxWeightTaps)>(d, og_pad, xp, tap_offsets, taps, pixel_offsets, pixels, dy, accumulate); break;
+      case 3: weight_tiles<V, 3, std::min(Accumulators / 3, kMaxWeightTaps)>(d, og_pad, xp, tap_offsets, taps, pixel_offsets, pixels, dy, accumulate); break;
+      default: weight_tiles<V, 4, std::min(Accumulators / 4, kMaxWeightTaps)>(d, og_pad, xp, tap_offsets, taps, pixel_offsets, pixels, dy, accumulate); break;
     }
   }
 }

@@ -9,4 +9,12 @@ void channel_conv_avx512(float* y, const float* xp, int64_t hp, int64_t wp, cons
   conv_channels::run<Avx512, 24>(y, xp, hp, wp, wt, og_pad, b, s);
 }
 
+void channel_weight_gradient_avx512(float* dwt, int64_t og_pad, const float* xp,
+                                    const int64_t* tap_offsets, int64_t taps,
+                                    const int64_t* pixel_offsets, int64_t pixels, const float* dyt,
+                                    bool accumulate) {
+  conv_channels::run_weight_gradient<Avx512, 24>(dwt, og_pad, xp, tap_offsets, taps, pixel_offsets,
+                                                  pixels, dyt, accumulate);
+}
+
 }  // namespace mdlfast::cpu
