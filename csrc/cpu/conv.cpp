@@ -101,10 +101,7 @@ void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const K
     if (padded) {
       float* buffer = buffers.get() + omp_get_thread_num() * buffer_size;
       std::fill(buffer, buffer + cg * hp * wp, 0.0f);
-      for (int64_t c = 0; c < cg; ++c)
-        for (int64_t r = 0; r < s.h; ++r)
-          std::copy(x_plane + (c * s.h + r) * s.w, x_plane + (c * s.h + r + 1) * s.w,
-                    buffer + (c * hp + r + s.ph) * wp + s.pw);
+      copy_into_padded(buffer, x_plane, cg, s);
       xp = buffer;
     }
     kernel(y + unit * og * s.pixels(), xp, hp, wp, unit % s.groups);
@@ -131,8 +128,10 @@ void conv2d_channels(ChannelConvFn kernel, int vector_width, float* y, const flo
       for (int64_t o = 0; o < og; ++o) row[o] = w[(g * og + o) * k + kk];
       std::fill(row + og, row + og_pad, 0.0f);
     }
-  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t hp, int64_t wp, int64_t g) {
-    kernel(y_plane, xp, hp, wp, wt.get() + g * k * og_pad, og_pad, b ? b + g * og : nullptr, s);
+  const OffsetTables tables = offset_tables(s);
+  const ConvOffsets offsets = tables.view();
+  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t, int64_t, int64_t g) {
+    kernel(y_plane, xp, offsets, wt.get() + g * k * og_pad, og, og_pad, b ? b + g * og : nullptr);
   });
 }
 
@@ -149,17 +148,15 @@ bool conv_shape_valid(const ConvShape& s) {
 
 void conv2d(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
   if (s.n == 0) return;
-  if (s.sw == 1) {
-    const ChannelConvFn channels = channel_conv_kernel();
-    const int width = active_isa() == Isa::avx512 ? 16 : 8;
-    if (channels && s.group_outputs() >= width) {
-      conv2d_channels(channels, width, y, x, w, b, s);
-      return;
-    }
-    if (s.group_outputs() <= kDirectMaxOutputs) {
-      conv2d_direct(y, x, w, b, s);
-      return;
-    }
+  const ChannelConvFn channels = channel_conv_kernel();
+  const int width = active_isa() == Isa::avx512 ? 16 : 8;
+  if (channels && s.group_outputs() >= width) {
+    conv2d_channels(channels, width, y, x, w, b, s);
+    return;
+  }
+  if (s.sw == 1 && s.group_outputs() <= kDirectMaxOutputs) {
+    conv2d_direct(y, x, w, b, s);
+    return;
   }
   const GemmUkernel uk = active_ukernel();
   const int64_t og = s.group_outputs(), k = s.group_k(), pixels = s.pixels();

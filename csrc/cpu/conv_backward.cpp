@@ -110,19 +110,14 @@ void weight_gradient_channels(ChannelWeightGradientFn kernel, int vector_width, 
                               const float* dy, const float* x, const ConvShape& s) {
   const int64_t og = s.group_outputs(), cg = s.group_channels(), k = s.group_k(), pixels = s.pixels();
   const int64_t og_pad = round_up(og, vector_width);
-  const int64_t k_pad = round_up(k, kWeightTapMultiple);
   const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
-  std::vector<int64_t> tap_offsets(k_pad, 0);
-  for (int64_t c = 0, t = 0; c < cg; ++c)
-    for (int64_t i = 0; i < s.kh; ++i)
-      for (int64_t j = 0; j < s.kw; ++j) tap_offsets[t++] = (c * hp + i * s.dh) * wp + j * s.dw;
-  std::vector<int64_t> pixel_offsets(pixels);
-  for (int64_t l = 0; l < pixels; ++l) pixel_offsets[l] = l / s.ow * s.sh * wp + l % s.ow * s.sw;
+  const OffsetTables tables = offset_tables(s);
+  const ConvOffsets offsets = tables.view();
 
   const int64_t chunks = std::max<int64_t>(1, std::min(s.n, kMaxImageChunks));
   const int64_t units = chunks * s.groups;
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
-  const int64_t dwt_size = k_pad * og_pad;
+  const int64_t dwt_size = k * og_pad;
   AlignedFloats dwts = aligned_floats(units * dwt_size);
   const int64_t xp_size = round_up(cg * hp * wp, 16), dyt_size = round_up(pixels * og_pad, 16);
   AlignedFloats scratches = aligned_floats(team * (xp_size + dyt_size));
@@ -135,19 +130,14 @@ void weight_gradient_channels(ChannelWeightGradientFn kernel, int vector_width, 
     const int64_t first = s.n * chunk / chunks, last = s.n * (chunk + 1) / chunks;
     std::fill(xp, xp + cg * hp * wp, 0.0f);
     for (int64_t img = first; img < last; ++img) {
-      const float* x_plane = x + (img * s.groups + g) * cg * s.h * s.w;
-      for (int64_t c = 0; c < cg; ++c)
-        for (int64_t r = 0; r < s.h; ++r)
-          std::copy(x_plane + (c * s.h + r) * s.w, x_plane + (c * s.h + r + 1) * s.w,
-                    xp + (c * hp + r + s.ph) * wp + s.pw);
+      copy_into_padded(xp, x + (img * s.groups + g) * cg * s.h * s.w, cg, s);
       const float* dy_plane = dy + (img * s.o + g * og) * pixels;
       for (int64_t l = 0; l < pixels; ++l) {
         float* row = dyt + l * og_pad;
         for (int64_t o = 0; o < og; ++o) row[o] = dy_plane[o * pixels + l];
         std::fill(row + og, row + og_pad, 0.0f);
       }
-      kernel(dwts.get() + unit * dwt_size, og_pad, xp, tap_offsets.data(), k_pad, pixel_offsets.data(),
-             pixels, dyt, img > first);
+      kernel(dwts.get() + unit * dwt_size, xp, offsets, dyt, og_pad, img > first);
     }
   }
   const int64_t w_size = s.o * k;
