@@ -109,6 +109,7 @@ void weight_gradient(float* dw, const float* dy, const float* x, const ConvShape
 void weight_gradient_channels(ChannelWeightGradientFn kernel, int vector_width, float* dw,
                               const float* dy, const float* x, const ConvShape& s) {
   const int64_t og = s.group_outputs(), cg = s.group_channels(), k = s.group_k(), pixels = s.pixels();
+  const GemmUkernel uk = active_ukernel();  // for its transposing pack of dy
   const int64_t og_pad = round_up(og, vector_width);
   const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
   const OffsetTables tables = offset_tables(s);
@@ -131,12 +132,8 @@ void weight_gradient_channels(ChannelWeightGradientFn kernel, int vector_width, 
     std::fill(xp, xp + cg * hp * wp, 0.0f);
     for (int64_t img = first; img < last; ++img) {
       copy_into_padded(xp, x + (img * s.groups + g) * cg * s.h * s.w, cg, s);
-      const float* dy_plane = dy + (img * s.o + g * og) * pixels;
-      for (int64_t l = 0; l < pixels; ++l) {
-        float* row = dyt + l * og_pad;
-        for (int64_t o = 0; o < og; ++o) row[o] = dy_plane[o * pixels + l];
-        std::fill(row + og, row + og_pad, 0.0f);
-      }
+      pack_rows(uk, dyt, dy + (img * s.o + g * og) * pixels, pixels, static_cast<int>(og), pixels,
+                static_cast<int>(og_pad));
       kernel(dwts.get() + unit * dwt_size, xp, offsets, dyt, og_pad, img > first);
     }
   }
@@ -157,12 +154,17 @@ void bias_gradient(float* db, const float* dy, const ConvShape& s) {
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), s.n * s.o * pixels >> 16)));
 #pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
   for (int64_t oc = 0; oc < s.o; ++oc) {
+    // Lane-wise partial sums (vectorisable, in a fixed order), then the lanes and images in double.
+    constexpr int kLanes = 16;
     double total = 0.0;
     for (int64_t img = 0; img < s.n; ++img) {
       const float* row = dy + (img * s.o + oc) * pixels;
-      float image_sum = 0.0f;
-      for (int64_t l = 0; l < pixels; ++l) image_sum += row[l];
-      total += image_sum;
+      float lanes[kLanes] = {};
+      int64_t l = 0;
+      for (; l + kLanes <= pixels; l += kLanes)
+        for (int j = 0; j < kLanes; ++j) lanes[j] += row[l + j];
+      for (; l < pixels; ++l) lanes[l % kLanes] += row[l];
+      for (float lane : lanes) total += lane;
     }
     db[oc] = static_cast<float>(total);
   }

@@ -58,7 +58,9 @@ void block(float* y, const float* xp, int64_t wp, const int64_t* offsets, int64_
   }
 #pragma GCC unroll 32
   for (int o = 0; o < Outputs; ++o)
-    for (int r = 0; r < rows; ++r) V::store(y + o * plane + (oh0 + r) * s.ow + ow0, acc[o][r], width);
+#pragma GCC unroll 32
+    for (int r = 0; r < Rows; ++r)  // a compile-time bound: acc stays in registers
+      if (r < rows) V::store(y + o * plane + (oh0 + r) * s.ow + ow0, acc[o][r], width);
 }
 
 template <class V, int Outputs, int Rows>
@@ -68,11 +70,11 @@ void outputs(float* y, const float* xp, int64_t wp, const int64_t* offsets, int6
     const int rows = static_cast<int>(std::min<int64_t>(Rows, s.oh - oh0));
     for (int64_t ow0 = 0; ow0 < s.ow; ow0 += V::kWidth) {
       const int width = static_cast<int>(std::min<int64_t>(V::kWidth, s.ow - ow0));
-      if (rows == Rows) {
-        block<V, Outputs, Rows>(y, xp, wp, offsets, taps, w, b, s, oh0, rows, ow0, width);
-      } else {  // the last rows one by one rather than as a block padded with discarded rows
-        for (int r = 0; r < rows; ++r)
-          block<V, Outputs, 1>(y, xp, wp, offsets, taps, w, b, s, oh0 + r, 1, ow0, width);
+      // The last rows as a smaller block rather than one padded with discarded rows.
+      switch (rows) {
+        case 1: block<V, Outputs, 1>(y, xp, wp, offsets, taps, w, b, s, oh0, 1, ow0, width); break;
+        case 2: if constexpr (Rows >= 2) block<V, Outputs, 2>(y, xp, wp, offsets, taps, w, b, s, oh0, 2, ow0, width); break;
+        default: block<V, Outputs, Rows>(y, xp, wp, offsets, taps, w, b, s, oh0, rows, ow0, width); break;
       }
     }
   }
