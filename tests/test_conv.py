@@ -173,3 +173,32 @@ def test_kernels_match_torch(case):
         assert_close(out, ref.numpy(), _reduction(case), name=name)
     unfold = torch.nn.functional.unfold(torch.tensor(x), (3, 2), padding=1, stride=2).numpy()
     assert np.array_equal(kernels.im2col(x, (3, 2), padding=1, stride=2), unfold)
+
+
+def _random_case(rng):
+    """A random valid geometry: any of the hyper-parameters, groups dividing both channel counts."""
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c = groups * int(rng.integers(1, 5))
+    o = groups * int(rng.integers(1, 21))
+    if rng.random() < 0.2:  # depthwise, with a channel multiplier
+        groups, o = c, c * int(rng.integers(1, 3))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    stride = tuple(int(v) for v in rng.integers(1, 3, size=2))
+    dilation = tuple(int(v) for v in rng.integers(1, 3, size=2))
+    padding = tuple(int(v) for v in rng.integers(0, 3, size=2))
+    h = int(rng.integers(dilation[0] * (kh - 1) + 1, 14))
+    w = int(rng.integers(dilation[1] * (kw - 1) + 1, 14))
+    return (int(rng.integers(1, 4)), c, h, w, o, kh, kw, stride, padding, dilation, groups)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_geometries_match_reference(seed, isa):
+    case = _random_case(rng_for("random-geometry", seed))
+    rng, x, w, b = _inputs(case, "random")
+    hyper = _hyper(case)
+    expected = reference.conv2d(*_as64(x, w, b), **hyper)
+    assert_close(poisoned_conv2d(x, w, b, **hyper), expected, _reduction(case), name=f"y {case}")
+    dy = rng.standard_normal(expected.shape).astype(np.float32)
+    for name, out, ref in zip(("dx", "dw", "db"), poisoned_conv2d_backward(dy, x, w, **hyper),
+                              reference.conv2d_backward(*_as64(dy, x, w), **hyper)):
+        assert_close(out, ref, _reduction(case), name=f"{name} {case}")
