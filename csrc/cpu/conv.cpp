@@ -73,8 +73,9 @@ void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const K
 void conv2d_direct(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
   const DirectConvFn kernel = direct_conv_kernel();
   const int64_t og = s.group_outputs(), k = s.group_k();
-  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t hp, int64_t wp, int64_t g) {
-    kernel(y_plane, xp, hp, wp, w + g * og * k, b ? b + g * og : nullptr, s);
+  const OffsetTables tables = offset_tables(s);
+  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t, int64_t wp, int64_t g) {
+    kernel(y_plane, xp, wp, tables.taps.data(), w + g * og * k, b ? b + g * og : nullptr, s);
   });
 }
 
