@@ -27,6 +27,7 @@ CASES = [
     (5, 1, 4, 4, 1, 4, 4, 1, 0, 1, 1),  # a single output pixel
     (1, 3, 5, 4, 70, 3, 2, 1, (1, 0), (2, 1), 1),  # channel blocks of 64 + 6, rows of 3 pixels
     (2, 32, 8, 8, 32, 3, 3, 1, 1, 1, 2),  # two groups of 16 channels
+    (2, 8, 11, 9, 24, 3, 3, 2, 1, 1, 1),  # stride 2 with vectors of output channels
 ]
 IDS = [str(case) for case in CASES]
 
