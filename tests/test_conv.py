@@ -28,6 +28,7 @@ CASES = [
     (1, 3, 5, 4, 70, 3, 2, 1, (1, 0), (2, 1), 1),  # channel blocks of 64 + 6, rows of 3 pixels
     (2, 32, 8, 8, 32, 3, 3, 1, 1, 1, 2),  # two groups of 16 channels
     (2, 8, 11, 9, 24, 3, 3, 2, 1, 1, 1),  # stride 2 with vectors of output channels
+    (1, 4, 17, 19, 20, 3, 3, 1, 1, 1, 1),  # one image: its pixels are shared out among threads
 ]
 IDS = [str(case) for case in CASES]
 

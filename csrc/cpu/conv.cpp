@@ -27,6 +27,8 @@ namespace {
 // Up to this many output channels per group (with width stride 1) the direct convolution wins:
 // the implicit GEMM would reuse each packed column value this few times only.
 constexpr int64_t kDirectMaxOutputs = 16;
+// A plane is cut into runs of at least this many pixels when there are fewer planes than threads.
+constexpr int64_t kMinPiecePixels = 64;
 
 DirectConvFn direct_conv_kernel() {
   switch (active_isa()) {
@@ -44,21 +46,24 @@ ChannelConvFn channel_conv_kernel() {
   }
 }
 
-// Runs kernel(y_plane, xp, hp, wp, g) for every image and group, one unit each, where xp holds the
-// group's input planes zero-padded to hp x wp (a copy, unless there is no padding).
+// Runs kernel(y_plane, xp, hp, wp, g, piece) for every image, group and piece (of `pieces` per
+// plane), one unit each, where xp holds the group's input planes zero-padded to hp x wp (a copy,
+// unless there is no padding).
 template <class Kernel>
-void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const Kernel& kernel) {
+void for_each_padded_plane(float* y, const float* x, const ConvShape& s, int64_t pieces,
+                           const Kernel& kernel) {
   const int64_t cg = s.group_channels(), og = s.group_outputs();
   const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
   const bool padded = s.ph > 0 || s.pw > 0;
-  const int64_t units = s.n * s.groups;
+  const int64_t units = s.n * s.groups * pieces;
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
   const int64_t buffer_size = padded ? round_up(cg * hp * wp, 16) : 0;
   AlignedFloats buffers = aligned_floats(team * buffer_size);
 
 #pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
   for (int64_t unit = 0; unit < units; ++unit) {
-    const float* x_plane = x + unit * cg * s.h * s.w;  // (n * groups + g) * cg planes
+    const int64_t plane = unit / pieces;  // n * groups + g
+    const float* x_plane = x + plane * cg * s.h * s.w;
     const float* xp = x_plane;
     if (padded) {
       float* buffer = buffers.get() + omp_get_thread_num() * buffer_size;
@@ -66,7 +71,7 @@ void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const K
       copy_into_padded(buffer, x_plane, cg, s);
       xp = buffer;
     }
-    kernel(y + unit * og * s.pixels(), xp, hp, wp, unit % s.groups);
+    kernel(y + plane * og * s.pixels(), xp, hp, wp, plane % s.groups, unit % pieces);
   }
 }
 
@@ -74,7 +79,7 @@ void conv2d_direct(float* y, const float* x, const float* w, const float* b, con
   const DirectConvFn kernel = direct_conv_kernel();
   const int64_t og = s.group_outputs(), k = s.group_k();
   const OffsetTables tables = offset_tables(s);
-  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t, int64_t wp, int64_t g) {
+  for_each_padded_plane(y, x, s, 1, [&](float* y_plane, const float* xp, int64_t, int64_t wp, int64_t g, int64_t) {
     kernel(y_plane, xp, wp, tables.taps.data(), w + g * og * k, b ? b + g * og : nullptr, s);
   });
 }
@@ -93,8 +98,17 @@ void conv2d_channels(ChannelConvFn kernel, int vector_width, float* y, const flo
     }
   const OffsetTables tables = offset_tables(s);
   const ConvOffsets offsets = tables.view();
-  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t, int64_t, int64_t g) {
-    kernel(y_plane, xp, offsets, wt.get() + g * k * og_pad, og, og_pad, b ? b + g * og : nullptr);
+  // With fewer images x groups than threads (a single image, say), each plane is cut into runs
+  // of pixels so that every thread has work.
+  const int64_t pixels = s.pixels(), planes = s.n * s.groups;
+  const int64_t pieces = planes >= num_threads() ? 1
+      : std::max<int64_t>(1, std::min(ceil_div(2 * num_threads(), planes), pixels / kMinPiecePixels));
+  for_each_padded_plane(y, x, s, pieces, [&](float* y_plane, const float* xp, int64_t, int64_t, int64_t g,
+                                             int64_t piece) {
+    const int64_t begin = pixels * piece / pieces, end = pixels * (piece + 1) / pieces;
+    const ConvOffsets run{offsets.taps, offsets.tap_count, offsets.pixels + begin, end - begin};
+    kernel(y_plane + begin, pixels, xp, run, wt.get() + g * k * og_pad, og, og_pad,
+           b ? b + g * og : nullptr);
   });
 }
 
