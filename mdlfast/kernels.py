@@ -7,6 +7,7 @@ inputs' device, and hands strided views to the backend: transposes, broadcast ba
 non-contiguous inputs cost no copy (the backends copy only views whose strides are not
 whole elements).
 """
+from mdlfast._kernels.attention import attention, attention_backward
 from mdlfast._kernels.embedding import embedding, embedding_backward
 from mdlfast._kernels.gemm import gemm, linear, linear_backward
 from mdlfast._kernels.norm import layer_norm, layer_norm_backward
@@ -25,6 +26,7 @@ __all__ = [
     "gemm", "linear", "linear_backward",
     "layer_norm", "layer_norm_backward",
     "embedding", "embedding_backward",
+    "attention", "attention_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
 ]
