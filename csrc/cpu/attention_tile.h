@@ -54,28 +54,54 @@ struct RowMath<Scalar> {
   static float reduce_max(float a) { return a; }
 };
 
-// C[m x n] (+)= A[m x k] · B[k x n] for m <= kRows, nv vectors: the register block.
-template <class V, int MR, int NV>
-void block(float* c, int64_t ldc, const float* a, int64_t ars, int64_t acs, const float* b,
-           int64_t ldb, int64_t k, int64_t n, bool accumulate) {
+// C[m x n] (+)= A[m x k] · B[k x n] for m = MR rows and n <= NV vectors: the register block.
+// Full (n == NV vectors exactly) loads and stores whole vectors; otherwise the last ones are
+// partial. The accumulators start at zero and C is added at the end: with C loaded up front,
+// or with loops left rolled, GCC keeps the accumulators on the stack.
+template <class V, int MR, int NV, bool Full>
+void block(float* __restrict c, int64_t ldc, const float* __restrict a, int64_t ars, int64_t acs,
+           const float* __restrict b, int64_t ldb, int64_t k, int64_t n, bool accumulate) {
   using F = typename V::F;
   constexpr int W = V::kWidth;
   int counts[NV];
-  for (int v = 0; v < NV; ++v) counts[v] = static_cast<int>(std::min<int64_t>(W, n - v * W));
+  for (int v = 0; v < NV; ++v)
+    counts[v] = Full ? W : static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(W, n - v * W)));
   F acc[MR][NV];
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
-    for (int v = 0; v < NV; ++v)
-      acc[r][v] = accumulate ? V::load(c + r * ldc + v * W, counts[v]) : V::set1(0.0f);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::set1(0.0f);
   for (int64_t p = 0; p < k; ++p) {
     F bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + p * ldb + v * W, counts[v]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + p * ldb + v * W, Full ? W : counts[v]);
+    const float* ap = a + p * acs;
+#pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-      const F ar = V::set1(a[r * ars + p * acs]);
+      const F ar = V::set1(ap[r * ars]);
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
     }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
-    for (int v = 0; v < NV; ++v) V::store(c + r * ldc + v * W, acc[r][v], counts[v]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      float* cv = c + r * ldc + v * W;
+      const int count = Full ? W : counts[v];
+      F x = acc[r][v];
+      if (accumulate) x = V::add(x, V::load(cv, count));
+      V::store(cv, x, count);
+    }
+}
+
+template <class V, int MR, int NV>
+void block_columns(float* c, int64_t ldc, const float* a, int64_t ars, int64_t acs, const float* b,
+                   int64_t ldb, int64_t k, int64_t n, bool accumulate) {
+  if (n == NV * V::kWidth)
+    block<V, MR, NV, true>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
+  else
+    block<V, MR, NV, false>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
 }
 
 template <class V, int MR>
@@ -83,10 +109,10 @@ void block_rows(int nv, float* c, int64_t ldc, const float* a, int64_t ars, int6
                 const float* b, int64_t ldb, int64_t k, int64_t n, bool accumulate) {
   constexpr int NV = Tile<V>::kVectors;
   switch (nv) {
-    case 1: return block<V, MR, 1>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
-    case 2: if constexpr (NV >= 2) return block<V, MR, 2>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
-    case 3: if constexpr (NV >= 3) return block<V, MR, 3>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
-    case 4: if constexpr (NV >= 4) return block<V, MR, 4>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
+    case 1: return block_columns<V, MR, 1>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
+    case 2: if constexpr (NV >= 2) return block_columns<V, MR, 2>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
+    case 3: if constexpr (NV >= 3) return block_columns<V, MR, 3>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
+    case 4: if constexpr (NV >= 4) return block_columns<V, MR, 4>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
     default: break;
   }
 }
