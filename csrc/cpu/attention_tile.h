@@ -256,7 +256,10 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
       float* s = w.s.data() + r * kKeyBlock;
       if (row_needs_mask(p, q0 + r, k0, cols)) mask_row(s, p, bh, q0 + r, k0, cols);
       const float old_max = w.row_max[r];
-      const float new_max = std::max(old_max, row_maximum<V>(s, cols));
+      float new_max = std::max(old_max, row_maximum<V>(s, cols));
+      // The maximum passes over NaN; a row of NaN and -inf must not pass for a masked one.
+      if (new_max == kMinusInf && std::any_of(s, s + cols, [](float x) { return std::isnan(x); }))
+        new_max = std::numeric_limits<float>::quiet_NaN();
       if (new_max == kMinusInf) {  // nothing visible yet: this row's probabilities are 0
         std::fill(s, s + cols, 0.0f);
         continue;
@@ -280,7 +283,7 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
   for (int64_t r = 0; r < rows; ++r) {
     float* o = out + (bh * p.tq + q0 + r) * dv;
     const float l = w.row_sum[r];
-    if (l > 0.0f) {
+    if (l != 0.0f) {  // NaN (from NaN inputs) takes this path and propagates, as in PyTorch
       std::copy(w.acc.data() + r * dv, w.acc.data() + (r + 1) * dv, o);
       scale_row<V>(o, dv, 1.0f / l);
       lse[bh * p.tq + q0 + r] = w.row_max[r] + std::log(l);
