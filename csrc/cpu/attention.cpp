@@ -1,5 +1,9 @@
 #include "cpu/attention.h"
 
+#include <omp.h>
+
+#include <vector>
+
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/attention_isa.h"
@@ -42,16 +46,20 @@ void attention(float* out, float* lse, const float* q, const float* k, const flo
                                   attention_tile::kQueryBlock;
   const int64_t tasks = items * blocks_per_item;
   const int threads = num_threads();
-  // Tasks are handed out dynamically: under the causal mask later query blocks cost more, and on a
-  // shared machine a thread that loses its core delays the call by one task only.
+  // Scratch is allocated before the threads start, so that running out of memory raises
+  // (MemoryError) instead of terminating inside the parallel region. Tasks are handed out
+  // dynamically: under the causal mask later query blocks cost more, and on a shared machine a
+  // thread that loses its core delays the call by one task only.
+  std::vector<attention_tile::ForwardScratch> scratch(threads,
+                                                     attention_tile::ForwardScratch(problem));
 #pragma omp parallel num_threads(threads) if (threads > 1 && tasks > 1)
   {
-    attention_tile::ForwardScratch scratch(problem);
+    attention_tile::ForwardScratch& mine = scratch[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tasks; ++t) {
       const int64_t bh = t / blocks_per_item;
       const int64_t q0 = (t % blocks_per_item) * attention_tile::kQueryBlock;
-      block(out, lse, q, k, v, problem, bh, q0, scratch);
+      block(out, lse, q, k, v, problem, bh, q0, mine);
     }
   }
 }
@@ -62,12 +70,14 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const BackwardItem item = backward_item();
   const int64_t items = problem.batch * problem.heads;
   const int threads = num_threads();
+  std::vector<attention_tile::BackwardScratch> scratch(threads,
+                                                      attention_tile::BackwardScratch(problem));
 #pragma omp parallel num_threads(threads) if (threads > 1 && items > 1)
   {
-    attention_tile::BackwardScratch scratch(problem);
+    attention_tile::BackwardScratch& mine = scratch[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t bh = 0; bh < items; ++bh)
-      item(dq, dk, dv, dout, q, k, v, out, lse, problem, bh, scratch);
+      item(dq, dk, dv, dout, q, k, v, out, lse, problem, bh, mine);
   }
 }
 
