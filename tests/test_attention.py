@@ -139,8 +139,12 @@ def test_non_contiguous_inputs(isa):
     check_attention(q, k, v, dout, causal=True)
 
 
-def test_same_result_on_one_and_two_threads(threads):
-    q, k, v, dout, _, _ = case_inputs((2, 3, 150, 150, 32, 32, True, None))
+@pytest.mark.parametrize("case", [(2, 3, 150, 150, 32, 32, True, None),
+                                  (1, 1, 300, 333, 16, 16, True, None),
+                                  (4, 5, 70, 130, 16, 8, True, None)], ids=case_id)
+def test_same_result_on_one_and_two_threads(threads, case):
+    """Also where few (batch, head) items split the backward by key blocks."""
+    q, k, v, dout, _, _ = case_inputs(case)
     results = []
     for n in (1, threads):
         previous = mdlfast.get_num_threads()

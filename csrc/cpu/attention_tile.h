@@ -302,18 +302,21 @@ struct BackwardScratch {
         prob(kQueryBlock * kKeyBlock), dprob(kQueryBlock * kKeyBlock), row_dot(p.tq) {}
 };
 
-// dq, dk, dv of (batch·heads) item bh, flash-attention-2 style: key blocks outside, query blocks
-// inside; P = exp(scale·q·kᵀ − lse), dS = P ⊙ (dout·vᵀ − rowsum(dout ⊙ out)).
+// The gradients that the keys [key_begin, key_end) of (batch·heads) item bh contribute,
+// flash-attention-2 style: key blocks outside, query blocks inside; P = exp(scale·q·kᵀ − lse),
+// dS = P ⊙ (dout·vᵀ − rowsum(dout ⊙ out)). dk and dv of those keys are written; their share of the
+// item's dq is written to dq_part ([Tq, d]).
 template <class V>
-void backward_item(float* dq, float* dk, float* dv, const float* dout, const float* q,
+void backward_item(float* dq_part, float* dk, float* dv, const float* dout, const float* q,
                    const float* k, const float* v, const float* out, const float* lse,
-                   const AttentionProblem& p, int64_t bh, BackwardScratch& w) {
+                   const AttentionProblem& p, int64_t bh, int64_t key_begin, int64_t key_end,
+                   BackwardScratch& w) {
   using F = typename V::F;
   using M = RowMath<V>;
   constexpr int W = V::kWidth;
   const int64_t d = p.d, dvs = p.dv, tq = p.tq, tk = p.tk;
+  float* dq = dq_part;
   q += bh * tq * d;
-  dq += bh * tq * d;
   dout += bh * tq * dvs;
   out += bh * tq * dvs;
   lse += bh * tq;
@@ -322,8 +325,8 @@ void backward_item(float* dq, float* dk, float* dv, const float* dout, const flo
   v += bh * tk * dvs;
   dv += bh * tk * dvs;
   std::fill(dq, dq + tq * d, 0.0f);
-  std::fill(dk, dk + tk * d, 0.0f);
-  std::fill(dv, dv + tk * dvs, 0.0f);
+  std::fill(dk + key_begin * d, dk + key_end * d, 0.0f);
+  std::fill(dv + key_begin * dvs, dv + key_end * dvs, 0.0f);
   // With q scaled, dk = dSᵀ·(scale·q) directly; dq = scale·(dS·k) is scaled at the end.
   for (int64_t i = 0; i < tq; ++i) {
     std::copy(q + i * d, q + (i + 1) * d, w.q.data() + i * d);
@@ -335,8 +338,8 @@ void backward_item(float* dq, float* dk, float* dv, const float* dout, const flo
     }
     w.row_dot[i] = V::reduce_add(acc);
   }
-  for (int64_t k0 = 0; k0 < tk; k0 += kKeyBlock) {
-    const int64_t cols = std::min(kKeyBlock, tk - k0);
+  for (int64_t k0 = key_begin; k0 < key_end; k0 += kKeyBlock) {
+    const int64_t cols = std::min(kKeyBlock, key_end - k0);
     transpose(w.kt.data(), kKeyBlock, k + k0 * d, d, cols, d);
     transpose(w.vt.data(), kKeyBlock, v + k0 * dvs, dvs, cols, dvs);
     // Under the causal mask, key k0 is first visible to query k0.
