@@ -11,5 +11,6 @@ void bind_cpu_optim(pybind11::module_& module);  // sgd_step, rmsprop_step, adag
 void bind_cpu_norm(pybind11::module_& module);  // layer_norm, layer_norm_backward
 void bind_cpu_embedding(pybind11::module_& module);  // embedding, embedding_backward
 void bind_cpu_conv(pybind11::module_& module);  // conv2d, conv2d_backward, im2col
+void bind_cpu_attention(pybind11::module_& module);  // attention, attention_backward
 
 }  // namespace mdlfast::bind

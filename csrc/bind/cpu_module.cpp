@@ -55,4 +55,5 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_norm(module);
   mdlfast::bind::bind_cpu_embedding(module);
   mdlfast::bind::bind_cpu_conv(module);
+  mdlfast::bind::bind_cpu_attention(module);
 }

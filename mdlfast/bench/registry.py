@@ -15,8 +15,14 @@ REFERENCE = "reference"
 RATE_UNITS = {"flop": "GFLOP/s", "byte": "GB/s"}  # how a case's work per second is reported
 
 # Modules that define BENCHMARKS; imported on first use so that `mdlfast --help` stays cheap.
-_FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.norm", "mdlfast.bench.embedding",
-                   "mdlfast.bench.conv")
+_FAMILY_MODULES = (
+    "mdlfast.bench.gemm",
+    "mdlfast.bench.optim",
+    "mdlfast.bench.norm",
+    "mdlfast.bench.embedding",
+    "mdlfast.bench.conv",
+    "mdlfast.bench.attention",
+)
 
 
 @dataclass(frozen=True)
