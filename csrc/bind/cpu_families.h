@@ -10,5 +10,9 @@ void bind_cpu_gemm(pybind11::module_& module);  // gemm, linear, linear_backward
 void bind_cpu_optim(pybind11::module_& module);  // sgd_step, rmsprop_step, adagrad_step, adam_step
 void bind_cpu_norm(pybind11::module_& module);  // layer_norm, layer_norm_backward
 void bind_cpu_embedding(pybind11::module_& module);  // embedding, embedding_backward
+void bind_cpu_pointwise(pybind11::module_& module);  // activation, activation_backward
+void bind_cpu_softmax(pybind11::module_& module);  // softmax, log_softmax and their backwards
+void bind_cpu_loss(pybind11::module_& module);  // cross_entropy, mse, bce_with_logits (+ backwards)
+void bind_cpu_dropout(pybind11::module_& module);  // dropout, dropout_backward
 
 }  // namespace mdlfast::bind
