@@ -107,6 +107,25 @@ def test_cross_entropy_huge_logits_and_thread_independence():
     assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("api", [kernels, reference], ids=["kernels", "reference"])
+def test_cross_entropy_backward_into_probs(api):
+    """out=probs overwrites the probabilities with the gradient, which equals a fresh one."""
+    rng = rng_for("ce out", api.__name__)
+    logits = (rng.standard_normal((37, 29)) * 3).astype(np.float32)
+    labels = labels_for(rng, 37, 29)
+    _, probs = api.cross_entropy(logits, labels, label_smoothing=0.1)
+    expected = api.cross_entropy_backward(probs, labels, label_smoothing=0.1)
+    out = api.cross_entropy_backward(probs, labels, label_smoothing=0.1, out=probs)
+    assert out is probs
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError):
+        api.cross_entropy_backward(probs, labels, out=np.empty((37, 28), np.float32))
+    with pytest.raises(ValueError):
+        api.cross_entropy_backward(probs, labels, out=np.empty((29, 37), np.float32).T)
+    with pytest.raises(TypeError):
+        api.cross_entropy_backward(probs, labels, out=np.empty((37, 29), np.float64))
+
+
 def test_cross_entropy_all_ignored():
     logits = np.ones((3, 4), np.float32)
     labels = np.full(3, -100)
