@@ -22,8 +22,8 @@ namespace {
 // Work is handed out dynamically about this many elements at a time (see norm.cpp: on a shared
 // machine a thread that loses its core then delays the call by one task only).
 constexpr int64_t kElementsPerTask = 16384;
-// Columns per task when the axis is not the last one: a few cache lines of each of the n rows.
-constexpr int64_t kColumnsPerTask = 64;
+// Columns per task when the axis is not the last one: a kilobyte of each of the n rows.
+constexpr int64_t kColumnsPerTask = softmax_row::kMaxColumns;
 
 // Runs row(r) for r < rows, or columns(o, j, width) over the column blocks of each outer slab.
 template <class Row, class Columns>

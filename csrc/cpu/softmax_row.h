@@ -97,32 +97,50 @@ void backward_row(float* dx, const float* dy, const float* y, int64_t n, bool lo
   }
 }
 
-// The same along the columns [0, width) of an [n, stride] slab, V::kWidth columns at a time: each
-// lane is one softmax. Lanes past `width` compute garbage that is never stored.
+// The same along the columns [0, width) of an [n, stride] slab: each column is one softmax. The
+// slab is walked row by row, in memory order, with each column's running statistics kept in a
+// small array (at most kMaxColumns at a time, so it stays in L1): walking a column at a time would
+// touch a new page on every step of a long axis and miss the TLB each time.
+constexpr int64_t kMaxColumns = 256;
+
+// state[j] = op(state[j], row[j]) for j < width, a vector at a time.
+template <class V, class Op>
+void update_state(float* state, const float* row, int64_t width, Op op) {
+  for (int64_t j = 0; j < width; j += V::kWidth) {
+    const int count = static_cast<int>(std::min<int64_t>(V::kWidth, width - j));
+    V::store(state + j, op(V::load(state + j, count), V::load(row + j, count), j, count), count);
+  }
+}
+
 template <class V>
 void forward_columns(float* y, const float* x, int64_t n, int64_t stride, int64_t width, bool log) {
   using F = typename V::F;
-  for (int64_t j = 0; j < width; j += V::kWidth) {
-    const int count = static_cast<int>(std::min<int64_t>(V::kWidth, width - j));
-    F m = V::set1(-std::numeric_limits<float>::infinity());
-    for (int64_t k = 0; k < n; ++k) m = V::max(m, V::load(x + k * stride + j, count));
-    F sum = V::set1(0.0f);
+  float max[kMaxColumns], sum[kMaxColumns];
+  for (int64_t j0 = 0; j0 < width; j0 += kMaxColumns) {
+    const int64_t w = std::min(kMaxColumns, width - j0);
+    std::fill(max, max + w, -std::numeric_limits<float>::infinity());
+    std::fill(sum, sum + w, 0.0f);
+    // A NaN dropped by the running maximum still reaches the sum through exp below.
+    for (int64_t k = 0; k < n; ++k)
+      update_state<V>(max, x + k * stride + j0, w, [](F m, F v, int64_t, int) { return V::max(m, v); });
     for (int64_t k = 0; k < n; ++k) {
-      const F e = vector_math::exp<V>(V::sub(V::load(x + k * stride + j, count), m));
-      if (!log) V::store(y + k * stride + j, e, count);
-      sum = V::add(sum, e);
+      float* out = y + k * stride + j0;
+      update_state<V>(sum, x + k * stride + j0, w, [&](F s, F v, int64_t j, int count) {
+        const F e = vector_math::exp<V>(V::sub(v, V::load(max + j, count)));
+        if (!log) V::store(out + j, e, count);
+        return V::add(s, e);
+      });
     }
-    if (log) {
-      float sums[V::kWidth];
-      V::store(sums, sum, V::kWidth);
-      for (int l = 0; l < V::kWidth; ++l) sums[l] = std::log(sums[l]);
-      const F shift = V::add(m, V::load(sums, V::kWidth));
-      for (int64_t k = 0; k < n; ++k)
-        V::store(y + k * stride + j, V::sub(V::load(x + k * stride + j, count), shift), count);
-    } else {
-      const F inv = V::div(V::set1(1.0f), sum);
-      for (int64_t k = 0; k < n; ++k)
-        V::store(y + k * stride + j, V::mul(V::load(y + k * stride + j, count), inv), count);
+    // sum becomes what each column is shifted by (log) or scaled by.
+    for (int64_t j = 0; j < w; ++j) sum[j] = log ? max[j] + std::log(sum[j]) : 1.0f / sum[j];
+    for (int64_t k = 0; k < n; ++k) {
+      float* out = y + k * stride + j0;
+      const float* in = log ? x + k * stride + j0 : out;
+      for (int64_t j = 0; j < w; j += V::kWidth) {
+        const int count = static_cast<int>(std::min<int64_t>(V::kWidth, w - j));
+        const F v = V::load(in + j, count), c = V::load(sum + j, count);
+        V::store(out + j, log ? V::sub(v, c) : V::mul(v, c), count);
+      }
     }
   }
 }
@@ -131,17 +149,25 @@ template <class V>
 void backward_columns(float* dx, const float* dy, const float* y, int64_t n, int64_t stride,
                       int64_t width, bool log) {
   using F = typename V::F;
-  for (int64_t j = 0; j < width; j += V::kWidth) {
-    const int count = static_cast<int>(std::min<int64_t>(V::kWidth, width - j));
-    F total = V::set1(0.0f);
+  float total[kMaxColumns];
+  for (int64_t j0 = 0; j0 < width; j0 += kMaxColumns) {
+    const int64_t w = std::min(kMaxColumns, width - j0);
+    std::fill(total, total + w, 0.0f);
     for (int64_t k = 0; k < n; ++k) {
-      const F g = V::load(dy + k * stride + j, count);
-      total = log ? V::add(total, g) : V::fmadd(g, V::load(y + k * stride + j, count), total);
+      const float* out = y + k * stride + j0;
+      update_state<V>(total, dy + k * stride + j0, w, [&](F t, F g, int64_t j, int count) {
+        return log ? V::add(t, g) : V::fmadd(g, V::load(out + j, count), t);
+      });
     }
     for (int64_t k = 0; k < n; ++k) {
-      const F g = V::load(dy + k * stride + j, count), out = V::load(y + k * stride + j, count);
-      const F d = log ? V::sub(g, V::mul(vector_math::exp<V>(out), total)) : V::mul(out, V::sub(g, total));
-      V::store(dx + k * stride + j, d, count);
+      const int64_t at = k * stride + j0;
+      for (int64_t j = 0; j < w; j += V::kWidth) {
+        const int count = static_cast<int>(std::min<int64_t>(V::kWidth, w - j));
+        const F g = V::load(dy + at + j, count), out = V::load(y + at + j, count);
+        const F t = V::load(total + j, count);
+        const F d = log ? V::sub(g, V::mul(vector_math::exp<V>(out), t)) : V::mul(out, V::sub(g, t));
+        V::store(dx + at + j, d, count);
+      }
     }
   }
 }
