@@ -19,21 +19,21 @@ class RecurrentCache:
     """What a recurrent forward saves for its backward; pass it on unchanged (its contents are
     not part of the API). Kernels and reference fill the same fields, float32 or float64:
 
-    x [T, N, in], h0 and c0 [N, H], the weights; hs [T, N, H] (the hidden state after each step,
-    i.e. y); for LSTM cs [T, N, H] (the cell state after each step) and gates [T, N, 4H] (i, f, g, o
-    after their sigmoid/tanh); for GRU gates [T, N, 3H] (r, z, n after their sigmoid/tanh) and
-    hn [T, N, H] (W_hn·h + b_hn, the part r multiplies).
+    x [T, N, in] and the weights; hs [T + 1, N, H], the hidden states h_0 (the initial one) to h_T
+    (so y is hs[1:]); for LSTM cs [T + 1, N, H], the cell states c_0 to c_T, and gates [T, N, 4H]
+    (i, f, g, o after their sigmoid/tanh); for GRU gates [T, N, 3H] (r, z, n after their
+    sigmoid/tanh) and hn [T, N, H] (W_hn·h + b_hn, the part r multiplies).
     """
 
-    __slots__ = ("kind", "single_step", "nonlinearity", "x", "h0", "c0", "w_ih", "w_hh",
-                 "has_b_ih", "has_b_hh", "hs", "cs", "gates", "hn")
+    __slots__ = ("kind", "single_step", "nonlinearity", "x", "w_ih", "w_hh", "has_b_ih",
+                 "has_b_hh", "hs", "cs", "gates", "hn")
 
-    def __init__(self, kind, single_step, nonlinearity, x, h0, c0, w_ih, w_hh, has_b_ih,
-                 has_b_hh, hs, cs=None, gates=None, hn=None):
+    def __init__(self, kind, single_step, nonlinearity, x, w_ih, w_hh, has_b_ih, has_b_hh, hs,
+                 cs=None, gates=None, hn=None):
         self.kind = kind
         self.single_step = single_step
         self.nonlinearity = nonlinearity
-        self.x, self.h0, self.c0, self.w_ih, self.w_hh = x, h0, c0, w_ih, w_hh
+        self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
         self.has_b_ih, self.has_b_hh = has_b_ih, has_b_hh
         self.hs, self.cs, self.gates, self.hn = hs, cs, gates, hn
 
@@ -44,7 +44,7 @@ class RecurrentCache:
 
     def __repr__(self):
         t, n, _ = self.x.shape
-        return f"<RecurrentCache of {self.name}: T={t}, N={n}, H={self.h0.shape[1]}, {self.x.dtype}>"
+        return f"<RecurrentCache of {self.name}: T={t}, N={n}, H={self.w_hh.shape[1]}, {self.x.dtype}>"
 
 
 class RecurrentArgs(NamedTuple):
@@ -130,7 +130,7 @@ def recurrent_backward_args(kind, single_step, cache, dy, dh_n, dc_n, dtypes) ->
         allowed = " or ".join(str(d) for d in dtypes)
         raise TypeError(f"cache must hold {allowed} arrays, got {cache.x.dtype}")
     t, n, _ = cache.x.shape
-    hidden = cache.h0.shape[1]
+    hidden = cache.w_hh.shape[1]
     h_name, c_name = ("dh_new", "dc_new") if single_step else ("dh_n", "dc_n")
     grads = [(dy, "dy", (t, n, hidden)), (dh_n, h_name, (n, hidden))]
     if kind == "lstm":

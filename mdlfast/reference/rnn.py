@@ -31,13 +31,16 @@ def _hidden_projection(h, args):
 
 
 def _forward(kind, single_step, args):
-    """Runs the whole sequence; returns the cache (whose hs is y, and cs[-1] the last cell state)."""
+    """Runs the whole sequence; returns the cache (y is its hs[1:], h_n hs[-1], c_n cs[-1])."""
     t_steps, n, _ = args.x.shape
     hidden = args.h0.shape[1]
     gates_per = {"rnn": 0, "lstm": 4, "gru": 3}[kind]
-    hs = np.empty((t_steps, n, hidden), dtype=args.x.dtype)
+    hs = np.empty((t_steps + 1, n, hidden), dtype=args.x.dtype)
+    hs[0] = args.h0
     cs = np.empty_like(hs) if kind == "lstm" else None
-    hn_all = np.empty_like(hs) if kind == "gru" else None
+    if kind == "lstm":
+        cs[0] = args.c0
+    hn_all = np.empty((t_steps, n, hidden), dtype=args.x.dtype) if kind == "gru" else None
     gates = np.empty((t_steps, n, gates_per * hidden), dtype=args.x.dtype) if gates_per else None
     gx_all = _input_projection(args)
     h, c = args.h0, args.c0
@@ -53,7 +56,7 @@ def _forward(kind, single_step, args):
             c = f * c + i * g
             h = o * np.tanh(c)
             gates[t] = np.concatenate([i, f, g, o], axis=1)
-            cs[t] = c
+            cs[t + 1] = c
         else:
             r = _sigmoid(gx[:, :hidden] + gh[:, :hidden])
             z = _sigmoid(gx[:, hidden:2 * hidden] + gh[:, hidden:2 * hidden])
@@ -62,14 +65,9 @@ def _forward(kind, single_step, args):
             h = (1 - z) * nn + z * h
             gates[t] = np.concatenate([r, z, nn], axis=1)
             hn_all[t] = hn
-        hs[t] = h
-    return RecurrentCache(kind, single_step, args.nonlinearity, args.x, args.h0, args.c0,
-                          args.w_ih, args.w_hh, args.b_ih is not None, args.b_hh is not None,
-                          hs, cs, gates, hn_all)
-
-
-def _last(states, first):
-    return states[-1] if states.shape[0] else first
+        hs[t + 1] = h
+    return RecurrentCache(kind, single_step, args.nonlinearity, args.x, args.w_ih, args.w_hh,
+                          args.b_ih is not None, args.b_hh is not None, hs, cs, gates, hn_all)
 
 
 def _zeros_or(value, shape, dtype):
@@ -82,23 +80,22 @@ def _backward(args):
     kind = cache.kind
     x, hs, dtype = cache.x, cache.hs, cache.x.dtype
     t_steps, n, inputs = x.shape
-    hidden = cache.h0.shape[1]
-    dy = _zeros_or(args.dy, hs.shape, dtype)
+    hidden = cache.w_hh.shape[1]
+    dy = _zeros_or(args.dy, (t_steps, n, hidden), dtype)
     dh = _zeros_or(args.dh_n, (n, hidden), dtype).copy()
     dc = _zeros_or(args.dc_n, (n, hidden), dtype).copy() if kind == "lstm" else None
     gate_width = cache.w_hh.shape[0]
     dgx = np.empty((t_steps, n, gate_width), dtype=dtype)  # gradient of W_ih x + b_ih
     dgh = dgx if kind != "gru" else np.empty_like(dgx)  # gradient of W_hh h + b_hh
-    h_prev_all = np.concatenate([cache.h0[None], hs])[:t_steps]
     for t in reversed(range(t_steps)):
         dh = dh + dy[t]
         if kind == "rnn":
-            h = hs[t]
+            h = hs[t + 1]
             dgx[t] = dh * (1 - h * h) if cache.nonlinearity == "tanh" else dh * (h > 0)
         elif kind == "lstm":
             i, f, g, o = (cache.gates[t][:, k * hidden:(k + 1) * hidden] for k in range(4))
-            c_prev = cache.cs[t - 1] if t > 0 else cache.c0
-            tanh_c = np.tanh(cache.cs[t])
+            c_prev = cache.cs[t]
+            tanh_c = np.tanh(cache.cs[t + 1])
             dc = dc + dh * o * (1 - tanh_c * tanh_c)
             dgx[t] = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
                                      dc * i * (1 - g * g), dh * tanh_c * o * (1 - o)], axis=1)
@@ -107,7 +104,7 @@ def _backward(args):
             r, z, nn = (cache.gates[t][:, k * hidden:(k + 1) * hidden] for k in range(3))
             dn = dh * (1 - z) * (1 - nn * nn)
             dr = dn * cache.hn[t] * r * (1 - r)
-            dz = dh * (h_prev_all[t] - nn) * z * (1 - z)
+            dz = dh * (hs[t] - nn) * z * (1 - z)
             dgx[t] = np.concatenate([dr, dz, dn], axis=1)
             dgh[t] = np.concatenate([dr, dz, dn * r], axis=1)
             dh = dh * z
@@ -117,7 +114,7 @@ def _backward(args):
     dgx2, dgh2 = dgx.reshape(-1, gate_width), dgh.reshape(-1, gate_width)
     dx = (dgx2 @ cache.w_ih).reshape(t_steps, n, inputs)
     dw_ih = dgx2.T @ x.reshape(-1, inputs)
-    dw_hh = dgh2.T @ h_prev_all.reshape(-1, hidden)
+    dw_hh = dgh2.T @ hs[:-1].reshape(-1, hidden)
     db_ih = dgx2.sum(axis=0) if cache.has_b_ih else None
     db_hh = dgh2.sum(axis=0) if cache.has_b_hh else None
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
@@ -130,7 +127,7 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh"):
     """Elman RNN over x [T, N, in] from h0 [N, H]: (y [T, N, H], h_n [N, H], cache)."""
     args = recurrent_args("rnn", False, x, h0, None, w_ih, w_hh, b_ih, b_hh, nonlinearity, REFERENCE_DTYPES)
     cache = _forward("rnn", False, args)
-    return cache.hs, _last(cache.hs, args.h0).copy(), cache
+    return cache.hs[1:], cache.hs[-1].copy(), cache
 
 
 def rnn_backward(dy, dh_n, cache):
@@ -145,7 +142,7 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
     """LSTM over x [T, N, in] from h0, c0 [N, H]: (y [T, N, H], h_n, c_n, cache)."""
     args = recurrent_args("lstm", False, x, h0, c0, w_ih, w_hh, b_ih, b_hh, None, REFERENCE_DTYPES)
     cache = _forward("lstm", False, args)
-    return cache.hs, _last(cache.hs, args.h0).copy(), _last(cache.cs, args.c0).copy(), cache
+    return cache.hs[1:], cache.hs[-1].copy(), cache.cs[-1].copy(), cache
 
 
 def lstm_backward(dy, dh_n, dc_n, cache):
@@ -158,7 +155,7 @@ def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
     """GRU over x [T, N, in] from h0 [N, H]: (y [T, N, H], h_n, cache)."""
     args = recurrent_args("gru", False, x, h0, None, w_ih, w_hh, b_ih, b_hh, None, REFERENCE_DTYPES)
     cache = _forward("gru", False, args)
-    return cache.hs, _last(cache.hs, args.h0).copy(), cache
+    return cache.hs[1:], cache.hs[-1].copy(), cache
 
 
 def gru_backward(dy, dh_n, cache):
@@ -175,7 +172,7 @@ def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh"):
     """One RNN step on x [N, in], h [N, H]: (h_new, cache), as torch.nn.RNNCell."""
     args = recurrent_args("rnn", True, x, h, None, w_ih, w_hh, b_ih, b_hh, nonlinearity, REFERENCE_DTYPES)
     cache = _forward("rnn", True, args)
-    return cache.hs[0].copy(), cache
+    return cache.hs[1].copy(), cache
 
 
 def rnn_cell_backward(dh_new, cache):
@@ -189,7 +186,7 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step on x [N, in], h, c [N, H]: (h_new, c_new, cache), as torch.nn.LSTMCell."""
     args = recurrent_args("lstm", True, x, h, c, w_ih, w_hh, b_ih, b_hh, None, REFERENCE_DTYPES)
     cache = _forward("lstm", True, args)
-    return cache.hs[0].copy(), cache.cs[0].copy(), cache
+    return cache.hs[1].copy(), cache.cs[1].copy(), cache
 
 
 def lstm_cell_backward(dh_new, dc_new, cache):
@@ -203,7 +200,7 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step on x [N, in], h [N, H]: (h_new, cache), as torch.nn.GRUCell."""
     args = recurrent_args("gru", True, x, h, None, w_ih, w_hh, b_ih, b_hh, None, REFERENCE_DTYPES)
     cache = _forward("gru", True, args)
-    return cache.hs[0].copy(), cache
+    return cache.hs[1].copy(), cache
 
 
 def gru_cell_backward(dh_new, cache):
