@@ -20,6 +20,20 @@ from mdlfast._kernels.optim import (
     adam_step,
     adam_step_multi,
 )
+from mdlfast._kernels.rnn import (
+    rnn,
+    rnn_backward,
+    lstm,
+    lstm_backward,
+    gru,
+    gru_backward,
+    rnn_cell,
+    rnn_cell_backward,
+    lstm_cell,
+    lstm_cell_backward,
+    gru_cell,
+    gru_cell_backward,
+)
 
 __all__ = [
     "gemm", "linear", "linear_backward",
@@ -27,4 +41,7 @@ __all__ = [
     "embedding", "embedding_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
+    "rnn", "rnn_backward", "lstm", "lstm_backward", "gru", "gru_backward",
+    "rnn_cell", "rnn_cell_backward", "lstm_cell", "lstm_cell_backward",
+    "gru_cell", "gru_cell_backward",
 ]

@@ -54,4 +54,5 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_optim(module);
   mdlfast::bind::bind_cpu_norm(module);
   mdlfast::bind::bind_cpu_embedding(module);
+  mdlfast::bind::bind_cpu_rnn(module);
 }
