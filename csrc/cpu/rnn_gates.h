@@ -31,6 +31,7 @@ void lstm_forward(const ForwardTile& t) {
   using F = typename V::F;
   const int64_t hidden = t.hidden, acc_ld = t.acc_ld, acc_gate = t.acc_gate, gate_ld = t.gate_ld;
   const int rows = t.rows, width = t.width;
+  const float* const bias = t.bias;
   for (int r = 0; r < rows; ++r) {
     const float* acc = t.acc + r * acc_ld;
     float* gates = t.gates + r * gate_ld;
@@ -40,7 +41,8 @@ void lstm_forward(const ForwardTile& t) {
     for (int j = 0; j < width; j += V::kWidth) {
       const int n = std::min(V::kWidth, width - j);
       auto pre = [&](int g) {
-        return V::add(V::load(acc + g * acc_gate + j, n), V::load(gates + g * hidden + j, n));
+        const F a = V::add(V::load(acc + g * acc_gate + j, n), V::load(gates + g * hidden + j, n));
+        return bias ? V::add(a, V::load(bias + g * hidden + j, n)) : a;
       };
       const F i = vm::sigmoid<V>(pre(0));
       const F f = vm::sigmoid<V>(pre(1));
@@ -102,6 +104,7 @@ void gru_forward(const ForwardTile& t) {
   const int64_t hidden = t.hidden, acc_ld = t.acc_ld, acc_gate = t.acc_gate, gate_ld = t.gate_ld;
   const int rows = t.rows, width = t.width;
   const float* const b_hn = t.b_hn;
+  const float* const bias = t.bias;
   for (int r = 0; r < rows; ++r) {
     const float* acc = t.acc + r * acc_ld;
     float* gates = t.gates + r * gate_ld;
@@ -110,11 +113,14 @@ void gru_forward(const ForwardTile& t) {
     float* hn_row = t.hn + r * hidden;
     for (int j = 0; j < width; j += V::kWidth) {
       const int n = std::min(V::kWidth, width - j);
-      const F rg = vm::sigmoid<V>(V::add(V::load(acc + j, n), V::load(gates + j, n)));
-      const F z = vm::sigmoid<V>(V::add(V::load(acc + acc_gate + j, n), V::load(gates + hidden + j, n)));
+      F gx[3] = {V::load(gates + j, n), V::load(gates + hidden + j, n), V::load(gates + 2 * hidden + j, n)};
+      if (bias)
+        for (int k = 0; k < 3; ++k) gx[k] = V::add(gx[k], V::load(bias + k * hidden + j, n));
+      const F rg = vm::sigmoid<V>(V::add(V::load(acc + j, n), gx[0]));
+      const F z = vm::sigmoid<V>(V::add(V::load(acc + acc_gate + j, n), gx[1]));
       F hn = V::load(acc + 2 * acc_gate + j, n);
       if (b_hn) hn = V::add(hn, V::load(b_hn + j, n));
-      const F nn = vm::tanh<V>(V::fmadd(rg, hn, V::load(gates + 2 * hidden + j, n)));
+      const F nn = vm::tanh<V>(V::fmadd(rg, hn, gx[2]));
       V::store(gates + j, rg, n);
       V::store(gates + hidden + j, z, n);
       V::store(gates + 2 * hidden + j, nn, n);
@@ -167,12 +173,14 @@ template <class V, bool Relu>
 void rnn_forward(const ForwardTile& t) {
   const int64_t hidden = t.hidden, acc_ld = t.acc_ld;
   const int rows = t.rows, width = t.width;
+  const float* const bias = t.bias;
   for (int r = 0; r < rows; ++r) {
     const float* acc = t.acc + r * acc_ld;
     float* h = t.h_new + r * hidden;  // holds the input projection on entry
     for (int j = 0; j < width; j += V::kWidth) {
       const int n = std::min(V::kWidth, width - j);
-      const auto a = V::add(V::load(acc + j, n), V::load(h + j, n));
+      auto a = V::add(V::load(acc + j, n), V::load(h + j, n));
+      if (bias) a = V::add(a, V::load(bias + j, n));
       V::store(h + j, Relu ? V::max(V::set1(0.0f), a) : vm::tanh<V>(a), n);  // NaN passes relu
     }
   }
