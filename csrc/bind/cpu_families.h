@@ -16,5 +16,6 @@ void bind_cpu_pointwise(pybind11::module_& module);  // activation, activation_b
 void bind_cpu_softmax(pybind11::module_& module);  // softmax, log_softmax and their backwards
 void bind_cpu_loss(pybind11::module_& module);  // cross_entropy, mse, bce_with_logits (+ backwards)
 void bind_cpu_dropout(pybind11::module_& module);  // dropout, dropout_backward
+void bind_cpu_rnn(pybind11::module_& module);  // recurrent_forward, recurrent_backward
 
 }  // namespace mdlfast::bind

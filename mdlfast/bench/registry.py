@@ -26,6 +26,7 @@ _FAMILY_MODULES = (
     "mdlfast.bench.softmax",
     "mdlfast.bench.loss",
     "mdlfast.bench.dropout",
+    "mdlfast.bench.rnn",
 )
 
 
