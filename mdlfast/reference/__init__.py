@@ -2,6 +2,7 @@
 in plain NumPy, float32 or float64. They are the ground truth of the tests and the baseline of the
 benchmarks; clarity beats speed here.
 """
+from mdlfast.reference.conv import conv2d, conv2d_backward, conv2d_matrix, im2col
 from mdlfast.reference.embedding import embedding, embedding_backward
 from mdlfast.reference.gemm import gemm, linear, linear_backward
 from mdlfast.reference.norm import layer_norm, layer_norm_backward
@@ -31,6 +32,7 @@ __all__ = [
     "gemm", "linear", "linear_backward",
     "layer_norm", "layer_norm_backward",
     "embedding", "embedding_backward",
+    "conv2d", "conv2d_backward", "im2col", "conv2d_matrix",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
     "activation", "activation_backward",
