@@ -14,7 +14,7 @@ F = torch.nn.functional
 from mdlfast import kernels, reference  # noqa: E402
 from _checks import randn, rng_for  # noqa: E402
 
-IMPLS = {"reference": (reference, np.float64)}
+IMPLS = {"reference": (reference, np.float64), "kernels": (kernels, np.float32)}
 
 
 def tol(dtype):
@@ -28,7 +28,9 @@ def t64(x, requires_grad=False):
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("track", [True, False], ids=["running", "no_running"])
 @pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
-@pytest.mark.parametrize("shape", [(8, 3), (2, 5, 7), (3, 4, 5, 6), (1, 2, 3, 1), (2, 17, 1, 1)], ids=str)
+# [N, C, *] with planes shorter and longer than the kernels' vectorised per-plane threshold.
+@pytest.mark.parametrize("shape", [(8, 3), (2, 5, 7), (3, 4, 5, 6), (1, 2, 3, 1), (2, 17, 1, 1),
+                                   (2, 3, 8, 9), (3, 2, 37)], ids=str)
 def test_batch_norm_training_steps_then_eval_match_torch(impl, shape, affine, track):
     api, dtype = IMPLS[impl]
     rng = rng_for("batch_norm_torch", shape, affine, track)

@@ -13,7 +13,7 @@ F = torch.nn.functional
 from mdlfast import kernels, reference  # noqa: E402
 from _checks import randn, rng_for  # noqa: E402
 
-IMPLS = {"reference": (reference, np.float64)}
+IMPLS = {"reference": (reference, np.float64), "kernels": (kernels, np.float32)}
 
 
 def tol(dtype):
@@ -34,6 +34,7 @@ POOL_CASES = [
     ((2, 5, 9), 2, 1, 1),
     ((1, 1, 3, 3), 3, 1, 1),
     ((2, 1, 10, 7), (4, 2), (3, 5), (2, 1)),
+    ((1, 2, 5, 69), 2, 2, 0),
 ]
 
 
