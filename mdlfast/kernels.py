@@ -7,6 +7,7 @@ inputs' device, and hands strided views to the backend: transposes, broadcast ba
 non-contiguous inputs cost no copy (the backends copy only views whose strides are not
 whole elements).
 """
+from mdlfast._kernels.attention import attention, attention_backward
 from mdlfast._kernels.embedding import embedding, embedding_backward
 from mdlfast._kernels.gemm import gemm, linear, linear_backward
 from mdlfast._kernels.norm import layer_norm, layer_norm_backward
@@ -35,6 +36,7 @@ __all__ = [
     "max_pool1d", "max_pool1d_backward", "avg_pool1d", "avg_pool1d_backward",
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "global_avg_pool2d", "global_avg_pool2d_backward",
     "embedding", "embedding_backward",
+    "attention", "attention_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
 ]

@@ -56,4 +56,5 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_embedding(module);
   mdlfast::bind::bind_cpu_pool(module);
   mdlfast::bind::bind_cpu_batch_norm(module);
+  mdlfast::bind::bind_cpu_attention(module);
 }

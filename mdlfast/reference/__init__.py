@@ -3,6 +3,7 @@ in plain NumPy, float32 or float64. They are the ground truth of the tests and t
 benchmarks; clarity beats speed here.
 """
 from mdlfast.reference.conv import conv2d, conv2d_backward, conv2d_matrix, im2col
+from mdlfast.reference.attention import attention, attention_backward
 from mdlfast.reference.embedding import embedding, embedding_backward
 from mdlfast.reference.gemm import gemm, linear, linear_backward
 from mdlfast.reference.norm import layer_norm, layer_norm_backward
@@ -57,6 +58,7 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "global_avg_pool2d", "global_avg_pool2d_backward",
     "embedding", "embedding_backward",
     "conv2d", "conv2d_backward", "im2col", "conv2d_matrix",
+    "attention", "attention_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
     "activation", "activation_backward",
