@@ -14,3 +14,5 @@ from mdlfast.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLos
 from mdlfast.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from mdlfast.nn.pool import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from mdlfast.nn.rnn import GRU, LSTM, RNN
+from mdlfast.nn.attention import MultiheadAttention
+from mdlfast.nn.transformer import TransformerDecoderLayer, TransformerEncoderLayer

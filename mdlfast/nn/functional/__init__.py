@@ -9,3 +9,4 @@ from mdlfast.nn.functional.loss import binary_cross_entropy_with_logits, cross_e
 from mdlfast.nn.functional.norm import batch_norm, embedding, layer_norm
 from mdlfast.nn.functional.pool import (
     adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from mdlfast.nn.functional.attention import scaled_dot_product_attention
