@@ -17,6 +17,17 @@ from mdlfast._kernels.pool import (
     max_pool1d, max_pool1d_backward, avg_pool1d, avg_pool1d_backward,
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward,
 )
+from mdlfast._kernels.pointwise import activation, activation_backward
+from mdlfast._kernels.softmax import softmax, log_softmax, softmax_backward, log_softmax_backward
+from mdlfast._kernels.loss import (
+    cross_entropy,
+    cross_entropy_backward,
+    mse,
+    mse_backward,
+    bce_with_logits,
+    bce_with_logits_backward,
+)
+from mdlfast._kernels.dropout import dropout, dropout_backward
 from mdlfast._kernels.optim import (
     sgd_step,
     sgd_step_multi,
@@ -39,4 +50,9 @@ __all__ = [
     "attention", "attention_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
+    "activation", "activation_backward",
+    "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+    "cross_entropy", "cross_entropy_backward", "mse", "mse_backward",
+    "bce_with_logits", "bce_with_logits_backward",
+    "dropout", "dropout_backward",
 ]
