@@ -8,6 +8,7 @@ non-contiguous inputs cost no copy (the backends copy only views whose strides a
 whole elements).
 """
 from mdlfast._kernels.attention import attention, attention_backward
+from mdlfast._kernels.conv import conv2d, conv2d_backward, conv2d_matrix, im2col
 from mdlfast._kernels.embedding import embedding, embedding_backward
 from mdlfast._kernels.gemm import gemm, linear, linear_backward
 from mdlfast._kernels.norm import layer_norm, layer_norm_backward
@@ -48,6 +49,7 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "global_avg_pool2d", "global_avg_pool2d_backward",
     "embedding", "embedding_backward",
     "attention", "attention_backward",
+    "conv2d", "conv2d_backward", "im2col", "conv2d_matrix",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
     "activation", "activation_backward",

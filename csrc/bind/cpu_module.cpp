@@ -61,4 +61,5 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_softmax(module);
   mdlfast::bind::bind_cpu_loss(module);
   mdlfast::bind::bind_cpu_dropout(module);
+  mdlfast::bind::bind_cpu_conv(module);
 }
