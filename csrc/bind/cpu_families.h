@@ -18,5 +18,6 @@ void bind_cpu_softmax(pybind11::module_& module);  // softmax, log_softmax and t
 void bind_cpu_loss(pybind11::module_& module);  // cross_entropy, mse, bce_with_logits (+ backwards)
 void bind_cpu_dropout(pybind11::module_& module);  // dropout, dropout_backward
 void bind_cpu_conv(pybind11::module_& module);  // conv2d, conv2d_backward, im2col
+void bind_cpu_rnn(pybind11::module_& module);  // recurrent_forward, recurrent_backward
 
 }  // namespace mdlfast::bind
