@@ -19,6 +19,7 @@ _FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.n
 _FAMILY_MODULES += ("mdlfast.bench.attention",)
 _FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.norm", "mdlfast.bench.embedding",
                    "mdlfast.bench.conv")
+_FAMILY_MODULES += ("mdlfast.bench.pool", "mdlfast.bench.batch_norm")
 
 
 @dataclass(frozen=True)
