@@ -7,8 +7,12 @@ Deep Learning.
 from mdlfast._version import __version__
 from mdlfast._config import config, get_num_threads, set_num_threads, show_config
 from mdlfast import kernels, reference
+from mdlfast.serialization import CheckpointError, load, save
 
 __all__ = [
+    "CheckpointError",
+    "load",
+    "save",
     "__version__",
     "config",
     "get_num_threads",
