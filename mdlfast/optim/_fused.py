@@ -27,7 +27,8 @@ _KERNELS = {
 def gradients(params, maximize):
     """The parameters' gradient arrays (negated when maximizing)."""
     grads = [p.grad.data for p in params]
-    return [-g for g in grads] if maximize else grads
+    # (out= keeps a 0-d gradient an array: -g would be a NumPy scalar)
+    return [np.negative(g, out=np.empty_like(g)) for g in grads] if maximize else grads
 
 
 class FusedCaller:
