@@ -54,4 +54,7 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_optim(module);
   mdlfast::bind::bind_cpu_norm(module);
   mdlfast::bind::bind_cpu_embedding(module);
+  mdlfast::bind::bind_cpu_pool(module);
+  mdlfast::bind::bind_cpu_batch_norm(module);
+  mdlfast::bind::bind_cpu_attention(module);
 }
