@@ -13,10 +13,14 @@ from mdlfast.autograd import (
     Tensor, cat, concatenate, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, stack,
     tensor, use_backend, where)
 from mdlfast import autograd, nn, testing
+from mdlfast.serialization import CheckpointError, load, save
+from mdlfast import optim
 
 __all__ = [
     "Tensor", "autograd", "cat", "concatenate", "enable_grad", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "set_grad_enabled", "stack", "tensor", "testing", "use_backend", "where",
+    "CheckpointError", "load", "save",
+    "optim",
     "__version__",
     "config",
     "get_num_threads",

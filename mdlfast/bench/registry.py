@@ -19,6 +19,7 @@ _FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.n
 _FAMILY_MODULES += ("mdlfast.bench.attention",)
 _FAMILY_MODULES += ("mdlfast.bench.conv",)
 _FAMILY_MODULES += ("mdlfast.bench.pool", "mdlfast.bench.batch_norm")
+_FAMILY_MODULES += ("mdlfast.bench.optimizers",)
 
 
 @dataclass(frozen=True)
