@@ -255,3 +255,24 @@ def test_float32_stays_float32_through_ops():
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_retain_grad_keeps_intermediate_gradients():
+    x = rand(3)
+    h = x * 2
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    np.testing.assert_allclose(x.grad.data, 8 * x.data)
+
+
+def test_modules_deepcopy_and_tensor_softmax():
+    import copy
+
+    model = mdlfast.nn.Sequential(mdlfast.nn.Linear(3, 2), mdlfast.nn.BatchNorm1d(2))
+    clone = copy.deepcopy(model)
+    clone[0].weight.data += 1
+    assert not np.array_equal(clone[0].weight.data, model[0].weight.data)
+    assert isinstance(clone[0].weight, mdlfast.nn.Parameter) and clone[0].weight.requires_grad
+    p = rand(2, 4).softmax(dim=1)
+    np.testing.assert_allclose(p.data.sum(axis=1), 1)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -230,7 +231,21 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        raise NotImplementedError("retain_grad is not supported; use mdlfast.autograd.grad")
+        """Keep this non-leaf tensor's gradient in .grad during backward()."""
+        if self._node is None:
+            return
+        retained = self._node.__dict__.setdefault("retained", {})
+        retained[self._out_idx] = weakref.ref(self)
+
+    def softmax(self, dim=-1):
+        from mdlfast.nn.functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        from mdlfast.nn.functional import log_softmax
+
+        return log_softmax(self, dim)
 
     def clone(self):
         return self + 0.0 if self.requires_grad else Tensor._wrap(self.data.copy(), False, None, 0)
