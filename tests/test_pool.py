@@ -11,8 +11,9 @@ import pytest
 from mdlfast import _cpu, kernels, reference
 from _checks import assert_close, randn, rng_for
 
-# (shape, kernel_size, stride, padding): the 2x2/stride-2 fast path at widths around its 16-lane
-# blocks, odd sizes, N=1, stride != kernel, overlapping windows, padding.
+# (shape, kernel_size, stride, padding): the vectorised rows' three column strides (1: plain
+# loads, 2: a permute, more: a gather) at widths around their 16-lane blocks, odd sizes, N=1,
+# stride != kernel, overlapping windows, padding.
 CASES = [
     ((2, 3, 8, 8), 2, None, 0),
     ((1, 2, 7, 33), 2, 2, 0),
@@ -24,6 +25,9 @@ CASES = [
     ((1, 1, 1, 1), 1, None, 0),
     ((2, 1, 10, 7), (4, 2), (3, 5), (2, 1)),
     ((3, 6, 6), 2, 1, 1),
+    ((1, 2, 5, 40), 3, 1, 1),
+    ((1, 1, 4, 70), (2, 3), 3, 1),
+    ((2, 1, 6, 51), 3, 2, 1),
 ]
 
 
