@@ -152,10 +152,16 @@ void avg_pool2d(float* y, const float* x, int64_t planes, const PoolGeometry& g,
 void avg_pool2d_backward(float* dx, const float* dy, int64_t planes, const PoolGeometry& g,
                          bool count_include_pad) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
+  const bool vector_rows = uses_avx512_rows(g);
   for_each_plane(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
     const float* grad = dy + p * out_hw;
     std::fill(out, out + in_hw, 0.0f);
+    if (vector_rows) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        avg_pool_backward_row_avx512(out, grad + oh * g.out_w, g, oh, count_include_pad);
+      return;
+    }
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
       for (int64_t ow = 0; ow < g.out_w; ++ow) {

@@ -43,6 +43,42 @@ __m512 load_columns(const float* row, int64_t col0, int64_t stride, __m512i colu
   return _mm512_mask_i32gather_ps(fill, valid, columns, row, 4);
 }
 
+// Each lane's divisor: the kernel's area, or the real elements under its window (rows · columns).
+__m512 window_counts(__m512i starts, const PoolGeometry& g, int64_t rows, bool count_include_pad) {
+  if (count_include_pad) return _mm512_set1_ps(static_cast<float>(g.kernel_h * g.kernel_w));
+  // Real columns per lane: min(start + kernel, in_w) − max(start, 0).
+  const __m512i ends = _mm512_min_epi32(_mm512_add_epi32(starts, _mm512_set1_epi32(static_cast<int>(g.kernel_w))),
+                                        _mm512_set1_epi32(static_cast<int>(g.in_w)));
+  const __m512i columns = _mm512_sub_epi32(ends, _mm512_max_epi32(starts, _mm512_setzero_si512()));
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(columns), _mm512_set1_ps(static_cast<float>(rows)));
+}
+
+// row[columns[l]] += add[l] where `valid` (columns = col0 + l·stride, distinct lanes).
+void add_columns(float* row, int64_t col0, int64_t stride, __m512i columns, __mmask16 valid,
+                 int64_t in_w, __m512 add) {
+  add = _mm512_maskz_mov_ps(valid, add);
+  if (stride == 1) {
+    _mm512_mask_storeu_ps(row + col0, valid, _mm512_add_ps(_mm512_maskz_loadu_ps(valid, row + col0), add));
+    return;
+  }
+  if (stride == 2) {
+    // Columns col0 .. col0 + 31; lane l's addend goes to column col0 + 2l, odd columns get + 0.
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i low = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(col0)), lane);
+    const __m512i high = _mm512_add_epi32(low, _mm512_set1_epi32(kLanes));
+    const __mmask16 low_valid = inside(low, in_w), high_valid = inside(high, in_w);
+    const __m512 add_low = _mm512_maskz_expand_ps(0x5555, add);
+    const __m512 add_high = _mm512_maskz_expand_ps(0x5555, _mm512_castps256_ps512(_mm512_extractf32x8_ps(add, 1)));
+    float* low_ptr = row + col0;
+    float* high_ptr = row + col0 + kLanes;
+    _mm512_mask_storeu_ps(low_ptr, low_valid, _mm512_add_ps(_mm512_maskz_loadu_ps(low_valid, low_ptr), add_low));
+    _mm512_mask_storeu_ps(high_ptr, high_valid, _mm512_add_ps(_mm512_maskz_loadu_ps(high_valid, high_ptr), add_high));
+    return;
+  }
+  const __m512 old = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, columns, row, 4);
+  _mm512_mask_i32scatter_ps(row, valid, columns, _mm512_add_ps(old, add), 4);
+}
+
 }  // namespace
 
 void max_pool_row_avx512(float* y, int64_t* indices, const float* x, const PoolGeometry& g,
@@ -104,17 +140,29 @@ void avg_pool_row_avx512(float* y, const float* x, const PoolGeometry& g, int64_
       }
       sum = _mm512_add_ps(sum, row_sum);
     }
-    __m512 count;
-    if (count_include_pad) {
-      count = _mm512_set1_ps(static_cast<float>(g.kernel_h * g.kernel_w));
-    } else {
-      // Real columns per lane: min(start + kernel, in_w) − max(start, 0).
-      const __m512i ends = _mm512_min_epi32(_mm512_add_epi32(starts, _mm512_set1_epi32(static_cast<int>(g.kernel_w))),
-                                            _mm512_set1_epi32(static_cast<int>(g.in_w)));
-      const __m512i columns = _mm512_sub_epi32(ends, _mm512_max_epi32(starts, _mm512_setzero_si512()));
-      count = _mm512_mul_ps(_mm512_cvtepi32_ps(columns), _mm512_set1_ps(static_cast<float>(h1 - h0)));
-    }
+    const __m512 count = window_counts(starts, g, h1 - h0, count_include_pad);
     _mm512_mask_storeu_ps(y + ow0, out, _mm512_div_ps(sum, count));
+  }
+}
+
+void avg_pool_backward_row_avx512(float* dx, const float* dy, const PoolGeometry& g, int64_t oh,
+                                  bool count_include_pad) {
+  const int64_t h_start = oh * g.stride_h - g.pad_h;
+  const int64_t h0 = std::max<int64_t>(h_start, 0), h1 = std::min(h_start + g.kernel_h, g.in_h);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i lane_step = _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(g.stride_w)));
+  for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += kLanes) {
+    const __mmask16 out = lanes_below(g.out_w - ow0);
+    const int64_t w_start = ow0 * g.stride_w - g.pad_w;
+    const __m512i starts = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(w_start)), lane_step);
+    const __m512 share = _mm512_div_ps(_mm512_maskz_loadu_ps(out, dy + ow0),
+                                       window_counts(starts, g, h1 - h0, count_include_pad));
+    for (int64_t h = h0; h < h1; ++h)
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const __m512i columns = _mm512_add_epi32(starts, _mm512_set1_epi32(static_cast<int>(kw)));
+        add_columns(dx + h * g.in_w, w_start + kw, g.stride_w, columns, inside(columns, g.in_w) & out,
+                    g.in_w, share);
+      }
   }
 }
 

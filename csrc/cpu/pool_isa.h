@@ -18,6 +18,11 @@ void max_pool_row_avx512(float* y, int64_t* indices, const float* x, const PoolG
 void avg_pool_row_avx512(float* y, const float* x, const PoolGeometry& g, int64_t oh,
                          bool count_include_pad);
 
+// Adds output row oh's share of dy (dy[ow] / the window's divisor) to each element of its window
+// in the plane dx.
+void avg_pool_backward_row_avx512(float* dx, const float* dy, const PoolGeometry& g, int64_t oh,
+                                  bool count_include_pad);
+
 // Σ x[0 .. n).
 float sum_avx512(const float* x, int64_t n);
 
