@@ -49,11 +49,11 @@ void max_pool_plane(float* y, int64_t* indices, const float* x, const PoolGeomet
       int64_t best_index = rows.begin * g.in_w + cols.begin;
       for (int64_t h = rows.begin; h < rows.end; ++h)
         for (int64_t w = cols.begin; w < cols.end; ++w) {
+          // Selects rather than branches: on data, the comparison is a coin toss.
           const float v = x[h * g.in_w + w];
-          if (v > best || std::isnan(v)) {
-            best = v;
-            best_index = h * g.in_w + w;
-          }
+          const bool take = v > best || std::isnan(v);
+          best = take ? v : best;
+          best_index = take ? h * g.in_w + w : best_index;
         }
       y[oh * g.out_w + ow] = best;
       indices[oh * g.out_w + ow] = best_index;
