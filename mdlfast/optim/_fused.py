@@ -15,6 +15,7 @@ from mdlfast import kernels, reference
 from mdlfast._kernels import optim as kernel_steps
 from mdlfast._validate import optim as step_args
 
+_MAX_REMEMBERED = 64
 _KERNELS = {
     # kernel name: (argument tuple, unvalidated call)
     "sgd_step": (step_args.SgdArgs, kernel_steps._sgd),
@@ -53,6 +54,8 @@ class FusedCaller:
             call(args_type(arrays, grads, *states.values(), **options))
             return
         getattr(kernels, name + "_multi")(arrays, grads, **_keyword_states(name, states), **options)
+        if len(self._validated) >= _MAX_REMEMBERED:  # parameter sets that keep changing
+            self._validated.clear()
         self._validated.add(signature)
 
 
