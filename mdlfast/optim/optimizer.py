@@ -7,27 +7,13 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, List
 
 import numpy as np
 
-__all__ = ["Optimizer", "ParamState", "required"]
+from mdlfast.autograd import Tensor, enable_grad
 
-
-class _Required:
-    """The default of an option every parameter group must give (SGD's lr in old PyTorch)."""
-
-    def __repr__(self):
-        return "<required parameter>"
-
-
-required = _Required()
-
-
-def _tensor_class():
-    from mdlfast import Tensor
-
-    return Tensor
+__all__ = ["Optimizer", "ParamState"]
 
 
 class Optimizer:
@@ -38,7 +24,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = ParamState()
         self.param_groups: List[Dict[str, Any]] = []
-        if isinstance(params, _tensor_class()):
+        if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
                             f"or dicts, but got {type(params).__name__}")
         groups = list(params)
@@ -53,7 +39,6 @@ class Optimizer:
         """Add a group of parameters with its own options (missing options take the defaults)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
-        Tensor = _tensor_class()
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -71,9 +56,6 @@ class Optimizer:
         group = dict(param_group)
         group["params"] = params
         for name, default in self.defaults.items():
-            if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization "
-                                 f"parameter {name}")
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, "
@@ -105,8 +87,6 @@ class Optimizer:
         """The closure's loss, computed with gradient recording on."""
         if closure is None:
             return None
-        from mdlfast import enable_grad
-
         with enable_grad():
             return closure()
 
