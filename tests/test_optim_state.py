@@ -229,3 +229,35 @@ def test_model_checkpoint_resumes_training_bit_for_bit(tmp_path, cls, options):
     assert list(got) == list(expected)
     for key in expected:
         assert got[key].tobytes() == expected[key].tobytes(), key
+
+
+def test_a_torch_state_dict_as_arrays_continues_the_torch_run():
+    """torch.optim's state_dict, its tensors turned into NumPy arrays, loads into the mdlfast
+    optimizer, which then continues exactly as torch does."""
+    torch = pytest.importorskip("torch")
+    from _optim_params import assert_params_close, set_grads, theirs
+
+    rng = np.random.default_rng(9)
+    arrays = initial_arrays(rng)
+    q = theirs(arrays)
+    topt = torch.optim.Adam([{"params": q[:2]}, {"params": q[2:], "lr": 5e-3}], lr=1e-2, foreach=False)
+    p = ours(arrays)
+    opt = optim.Adam([{"params": p[:2]}, {"params": p[2:], "lr": 5e-3}], lr=1e-2)
+
+    def step(both):
+        set_grads(p, q, [rng.standard_normal(s).astype(np.float32) for s in SHAPES])
+        if both:
+            opt.step()
+        topt.step()
+
+    for _ in range(3):
+        step(both=False)
+    for a, b in zip(p, q):
+        a.data[...] = b.detach().numpy()
+    sd = topt.state_dict()
+    opt.load_state_dict({"state": {k: {n: v.numpy() for n, v in s.items()} for k, s in sd["state"].items()},
+                         "param_groups": sd["param_groups"]})
+    assert opt.state[p[0]]["step"] == 3
+    for _ in range(3):
+        step(both=True)
+    assert_params_close(p, q)

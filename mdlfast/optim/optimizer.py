@@ -148,8 +148,10 @@ class Optimizer:
 
     @staticmethod
     def _loaded_value(name, value, p):
+        if name == "step" and np.ndim(value) == 0:  # PyTorch keeps the count as a float tensor
+            return int(np.asarray(value).item())
         if isinstance(value, np.ndarray):
-            if name != "step" and value.dtype.kind == "f":
+            if value.dtype.kind == "f":
                 return np.array(value, dtype=p.data.dtype, copy=True)
             return value.copy()
         if isinstance(value, list):
