@@ -20,7 +20,7 @@ from _rnn_cases import (  # noqa: E402
     make_inputs,
     make_output_grads,
 )
-from mdlfast import reference  # noqa: E402
+from mdlfast import kernels, reference  # noqa: E402
 
 
 def _module(kind, inputs, hidden, bias, cell):
@@ -107,6 +107,7 @@ def test_sequence_matches_torch(kind, shape, bias):
     f64 = {k: None if v is None else v.astype(np.float64) for k, v in a.items()}
     g64 = {k: v.astype(np.float64) for k, v in grads.items()}
     _compare(_api_run(reference, kind, f64, g64, cell=False), expected, 1e-9, 1e-11)
+    _compare(_api_run(kernels, kind, a, grads, cell=False), expected, 2e-4, 2e-5)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -120,3 +121,4 @@ def test_cell_matches_torch(kind, shape, bias):
     f64 = {k: None if v is None else v.astype(np.float64) for k, v in a.items()}
     g64 = {k: v.astype(np.float64) for k, v in grads.items()}
     _compare(_api_run(reference, kind, f64, g64, cell=True), expected, 1e-9, 1e-11)
+    _compare(_api_run(kernels, kind, a, grads, cell=True), expected, 2e-4, 2e-5)

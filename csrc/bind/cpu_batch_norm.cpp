@@ -37,6 +37,14 @@ void batch_norm(py::array y, py::array save_mean, py::array save_invstd, const p
   float* y_ptr = output_buffer(y, "y", {n, c, s});
   float* mean_ptr = output_buffer(save_mean, "save_mean", {c});
   float* invstd_ptr = output_buffer(save_invstd, "save_invstd", {c});
+  if (!batch_stats) {  // eval: the running statistics are only read
+    const float* rm_ptr = contiguous_input(running_mean.cast<py::array>(), "running_mean", {c});
+    const float* rv_ptr = contiguous_input(running_var.cast<py::array>(), "running_var", {c});
+    py::gil_scoped_release release;
+    mdlfast::cpu::batch_norm_inference(y_ptr, mean_ptr, invstd_ptr, x_ptr, gamma_ptr, beta_ptr,
+                                       rm_ptr, rv_ptr, n, c, s, eps);
+    return;
+  }
   float* rm_ptr = nullptr;
   float* rv_ptr = nullptr;
   if (!running_mean.is_none()) {
@@ -45,12 +53,8 @@ void batch_norm(py::array y, py::array save_mean, py::array save_invstd, const p
     rv_ptr = output_buffer(rv, "running_var", {c});
   }
   py::gil_scoped_release release;
-  if (batch_stats)
-    mdlfast::cpu::batch_norm_training(y_ptr, mean_ptr, invstd_ptr, rm_ptr, rv_ptr, x_ptr, gamma_ptr,
-                                      beta_ptr, n, c, s, momentum, eps);
-  else
-    mdlfast::cpu::batch_norm_inference(y_ptr, mean_ptr, invstd_ptr, x_ptr, gamma_ptr, beta_ptr,
-                                       rm_ptr, rv_ptr, n, c, s, eps);
+  mdlfast::cpu::batch_norm_training(y_ptr, mean_ptr, invstd_ptr, rm_ptr, rv_ptr, x_ptr, gamma_ptr,
+                                    beta_ptr, n, c, s, momentum, eps);
 }
 
 void batch_norm_backward(py::array dx, py::object dgamma, py::object dbeta, const py::array& dy,

@@ -117,28 +117,47 @@ void block_rows(int nv, float* c, int64_t ldc, const float* a, int64_t ars, int6
   }
 }
 
-// C[m x n] (+)= A·B, with A[i][p] = a[i·ars + p·acs] and B[p][j] = b[p·ldb + j].
+// The part of a tile product that the causal mask leaves, for a tile on the diagonal. With
+// offset = (first query) − (first key) of the tile, query i sees key j when j <= i + offset:
+//   columns:     C's rows are queries, its columns keys; row i needs columns j < i + 1 + offset
+//   inner_end:   C's rows are queries, the inner index keys; row i needs p < i + 1 + offset
+//   inner_begin: C's rows are keys, the inner index queries; row j needs p >= j − offset
+// Columns a row group does not need are left unwritten.
+struct Band {
+  enum Kind { none, columns, inner_end, inner_begin } kind = none;
+  int64_t offset = 0;
+};
+
+// C[m x n] (+)= A·B, with A[i][p] = a[i·ars + p·acs] and B[p][j] = b[p·ldb + j], restricted to
+// the band.
 template <class V>
 void product(float* c, int64_t ldc, const float* a, int64_t ars, int64_t acs, const float* b,
-             int64_t ldb, int64_t m, int64_t n, int64_t k, bool accumulate) {
+             int64_t ldb, int64_t m, int64_t n, int64_t k, bool accumulate, Band band = {}) {
   constexpr int MR = Tile<V>::kRows;
   constexpr int W = V::kWidth;
   constexpr int64_t chunk = static_cast<int64_t>(Tile<V>::kVectors) * W;
-  for (int64_t j0 = 0; j0 < n; j0 += chunk) {
-    const int64_t cols = std::min(chunk, n - j0);
-    const int nv = static_cast<int>((cols + W - 1) / W);
-    for (int64_t i0 = 0; i0 < m; i0 += MR) {
-      const int rows = static_cast<int>(std::min<int64_t>(MR, m - i0));
+  for (int64_t i0 = 0; i0 < m; i0 += MR) {
+    const int rows = static_cast<int>(std::min<int64_t>(MR, m - i0));
+    const int64_t reach = std::clamp<int64_t>(i0 + rows + band.offset, 0, std::max(n, k));
+    const int64_t n_end = band.kind == Band::columns ? std::min(n, reach) : n;
+    const int64_t p_end = band.kind == Band::inner_end ? std::min(k, reach) : k;
+    const int64_t p_begin =
+        band.kind == Band::inner_begin ? std::clamp<int64_t>(i0 - band.offset, 0, k) : 0;
+    if (accumulate && p_begin >= p_end) continue;
+    const int64_t depth = std::max<int64_t>(p_end - p_begin, 0);
+    const float* at = a + i0 * ars + p_begin * acs;
+    for (int64_t j0 = 0; j0 < n_end; j0 += chunk) {
+      const int64_t cols = std::min(chunk, n_end - j0);
+      const int nv = static_cast<int>((cols + W - 1) / W);
       float* ct = c + i0 * ldc + j0;
-      const float* at = a + i0 * ars;
-      const float* bt = b + j0;
+      const float* bt = b + p_begin * ldb + j0;
       switch (rows) {
-        case 1: block_rows<V, 1>(nv, ct, ldc, at, ars, acs, bt, ldb, k, cols, accumulate); break;
-        case 2: block_rows<V, 2>(nv, ct, ldc, at, ars, acs, bt, ldb, k, cols, accumulate); break;
-        case 3: block_rows<V, 3>(nv, ct, ldc, at, ars, acs, bt, ldb, k, cols, accumulate); break;
-        case 4: block_rows<V, 4>(nv, ct, ldc, at, ars, acs, bt, ldb, k, cols, accumulate); break;
-        case 5: if constexpr (MR >= 5) block_rows<V, 5>(nv, ct, ldc, at, ars, acs, bt, ldb, k, cols, accumulate); break;
-        case 6: if constexpr (MR >= 6) block_rows<V, 6>(nv, ct, ldc, at, ars, acs, bt, ldb, k, cols, accumulate); break;
+        case 1: block_rows<V, 1>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
+        case 2: block_rows<V, 2>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
+        case 3: block_rows<V, 3>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
+        case 4: block_rows<V, 4>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
+        case 5: if constexpr (MR >= 5) block_rows<V, 5>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
+        case 6: if constexpr (MR >= 6) block_rows<V, 6>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
         default: break;
       }
     }
@@ -227,8 +246,12 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
   const int64_t keys = visible_keys(p, q0, rows);
   for (int64_t k0 = 0; k0 < keys; k0 += kKeyBlock) {
     const int64_t cols = std::min(kKeyBlock, keys - k0);
+    const bool diagonal = p.causal && k0 + cols - 1 > q0;
+    const Band columns{diagonal ? Band::columns : Band::none, q0 - k0};
+    const Band inner_end{diagonal ? Band::inner_end : Band::none, q0 - k0};
     transpose(w.kt.data(), kKeyBlock, k + (bh * p.tk + k0) * d, d, cols, d);
-    product<V>(w.s.data(), kKeyBlock, w.q.data(), d, 1, w.kt.data(), kKeyBlock, rows, cols, d, false);
+    product<V>(w.s.data(), kKeyBlock, w.q.data(), d, 1, w.kt.data(), kKeyBlock, rows, cols, d, false,
+               columns);
     for (int64_t r = 0; r < rows; ++r) {
       float* s = w.s.data() + r * kKeyBlock;
       if (row_needs_mask(p, q0 + r, k0, cols)) mask_row(s, p, bh, q0 + r, k0, cols);
@@ -252,7 +275,7 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
       if (alpha != 1.0f) scale_row<V>(w.acc.data() + r * dv, dv, alpha);
     }
     product<V>(w.acc.data(), dv, w.s.data(), kKeyBlock, 1, v + (bh * p.tk + k0) * dv, dv, rows, dv,
-               cols, true);
+               cols, true, inner_end);
   }
   for (int64_t r = 0; r < rows; ++r) {
     float* o = out + (bh * p.tq + q0 + r) * dv;
@@ -317,10 +340,14 @@ void backward_item(float* dq, float* dk, float* dv, const float* dout, const flo
     const int64_t first_q = p.causal ? (k0 / kQueryBlock) * kQueryBlock : 0;
     for (int64_t q0 = first_q; q0 < tq; q0 += kQueryBlock) {
       const int64_t rows = std::min(kQueryBlock, tq - q0);
+      const bool diagonal = p.causal && k0 + cols - 1 > q0;
+      const Band columns{diagonal ? Band::columns : Band::none, q0 - k0};
+      const Band inner_end{diagonal ? Band::inner_end : Band::none, q0 - k0};
+      const Band inner_begin{diagonal ? Band::inner_begin : Band::none, q0 - k0};
       float* prob = w.prob.data();
       float* ds = w.dprob.data();
       product<V>(prob, kKeyBlock, w.q.data() + q0 * d, d, 1, w.kt.data(), kKeyBlock, rows, cols, d,
-                 false);
+                 false, columns);
       for (int64_t r = 0; r < rows; ++r) {
         float* s = prob + r * kKeyBlock;
         const float row_lse = lse[q0 + r];
@@ -336,23 +363,28 @@ void backward_item(float* dq, float* dk, float* dv, const float* dout, const flo
         }
       }
       // dv[keys] += Pᵀ·dout[rows]
-      product<V>(dv + k0 * dvs, dvs, prob, 1, kKeyBlock, dout + q0 * dvs, dvs, cols, dvs, rows, true);
+      product<V>(dv + k0 * dvs, dvs, prob, 1, kKeyBlock, dout + q0 * dvs, dvs, cols, dvs, rows, true,
+                 inner_begin);
       // dP = dout[rows]·vᵀ, then dS = P ⊙ (dP − rowsum(dout ⊙ out)) in place
       product<V>(ds, kKeyBlock, dout + q0 * dvs, dvs, 1, w.vt.data(), kKeyBlock, rows, cols, dvs,
-                 false);
+                 false, columns);
       for (int64_t r = 0; r < rows; ++r) {
         const F dot = V::set1(w.row_dot[q0 + r]);
         float* dsr = ds + r * kKeyBlock;
         const float* pr = prob + r * kKeyBlock;
-        for (int64_t j = 0; j < cols; j += W) {
-          const int count = static_cast<int>(std::min<int64_t>(W, cols - j));
+        // On the diagonal, dP was only computed for the keys this row sees.
+        const int64_t seen = diagonal ? std::clamp<int64_t>(q0 + r + 1 - k0, 0, cols) : cols;
+        std::fill(dsr + seen, dsr + cols, 0.0f);
+        for (int64_t j = 0; j < seen; j += W) {
+          const int count = static_cast<int>(std::min<int64_t>(W, seen - j));
           V::store(dsr + j, V::mul(V::load(pr + j, count), V::sub(V::load(dsr + j, count), dot)),
                    count);
         }
       }
       // dq[rows] += dS·k[keys]; dk[keys] += dSᵀ·(scale·q[rows])
-      product<V>(dq + q0 * d, d, ds, kKeyBlock, 1, k + k0 * d, d, rows, d, cols, true);
-      product<V>(dk + k0 * d, d, ds, 1, kKeyBlock, w.q.data() + q0 * d, d, cols, d, rows, true);
+      product<V>(dq + q0 * d, d, ds, kKeyBlock, 1, k + k0 * d, d, rows, d, cols, true, inner_end);
+      product<V>(dk + k0 * d, d, ds, 1, kKeyBlock, w.q.data() + q0 * d, d, cols, d, rows, true,
+                 inner_begin);
     }
   }
   for (int64_t i = 0; i < tq; ++i) scale_row<V>(dq + i * d, d, p.scale);

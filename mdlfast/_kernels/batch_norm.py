@@ -24,7 +24,8 @@ def batch_norm(x, gamma, beta, running_mean, running_var, *, training, momentum=
     save_mean = xp.empty((c,), dtype=xp.float32)
     save_invstd = xp.empty((c,), dtype=xp.float32)
     backend.batch_norm(y, save_mean, save_invstd, _contiguous(args.x, xp), _contiguous(args.gamma, xp),
-                       _contiguous(args.beta, xp), args.running_mean, args.running_var,
+                       _contiguous(args.beta, xp), _contiguous(args.running_mean, xp),
+                       _contiguous(args.running_var, xp),
                        args.use_batch_stats, args.momentum, args.eps)
     return y.reshape(args.x_shape), save_mean, save_invstd
 

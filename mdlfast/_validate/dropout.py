@@ -1,6 +1,7 @@
 """Validation of dropout and dropout_backward arguments (API.md: dropout)."""
 from __future__ import annotations
 
+import math
 import numbers
 from typing import NamedTuple
 
@@ -26,6 +27,16 @@ def _check_u64(value, name):
     if not 0 <= value < _U64_LIMIT:
         raise ValueError(f"{name} must be in [0, 2**64), got {value}")
     return value
+
+
+def keep_threshold(p):
+    """The integer t with (word >> 8) >= t  <=>  (word >> 8)/2²⁴ >= p (exact: p·2²⁴ is exact)."""
+    return math.ceil(p * (1 << 24))
+
+
+def dropout_scale(p, dtype):
+    """1/(1-p) rounded to dtype (a NumPy dtype); 0 for p = 1 (everything dropped)."""
+    return dtype.type(0) if p >= 1.0 else dtype.type(1.0 / (1.0 - p))
 
 
 class DropoutArgs(NamedTuple):

@@ -2,11 +2,17 @@
 mdlfast.reference. Arrays the kernels do not take (float64) always run on the reference."""
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
-from mdlfast import kernels as _kernels
+from mdlfast import kernels as _compiled
 from mdlfast import reference as _reference
 
+# The 'kernels' backend: every compiled kernel, and the reference for a family that has no
+# compiled kernel yet (so the layer works while a family is being written).
+_kernels = types.SimpleNamespace(**{
+    name: getattr(_compiled, name, getattr(_reference, name)) for name in _reference.__all__})
 _BACKENDS = {"kernels": _kernels, "reference": _reference}
 _state = {"name": "kernels", "module": _kernels}
 

@@ -1,10 +1,11 @@
-"""Elementwise functions: exp, log, sqrt, abs, clip, tanh, sigmoid, relu, where, casts."""
+"""Elementwise functions: exp, log, sqrt, abs, clip, tanh, sigmoid, relu (the last two on the
+activation kernel), where, casts."""
 from __future__ import annotations
 
 import numpy as np
 
 from mdlfast.autograd.function import Function
-from mdlfast.reference import activation as _activation
+from mdlfast.autograd.backend import ops
 
 
 def _constant(array):
@@ -125,7 +126,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        y = _activation.forward(x, "sigmoid")
+        y = ops(x).activation(x, "sigmoid")
         ctx.y = y
         return y
 
@@ -142,11 +143,13 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        return _activation.forward(x, "relu")
+        y = ops(x).activation(x, "relu")
+        ctx.y = y
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        return (_activation.backward(g, "relu", z=ctx.inputs[0].data),)
+        return (ops(g).activation_backward(g, ctx.inputs[0].data, ctx.y, "relu"),)
 
     @staticmethod
     def backward_graph(ctx, g):

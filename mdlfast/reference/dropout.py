@@ -12,12 +12,10 @@ A call consumes ceil(x.size / 4) counter blocks: pass offset += that to continue
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from mdlfast._validate.common import REFERENCE_DTYPES
-from mdlfast._validate.dropout import dropout_args, dropout_backward_args
+from mdlfast._validate.dropout import dropout_args, dropout_backward_args, dropout_scale, keep_threshold
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
@@ -39,16 +37,6 @@ def philox4x32_10(counter, key):
         hi1, lo1 = p1 >> _SHIFT32, p1 & _LOW32
         c0, c1, c2, c3 = hi1 ^ c1 ^ np.uint64(k0), lo1, hi0 ^ c3 ^ np.uint64(k1), lo0
     return tuple(c.astype(np.uint32) for c in (c0, c1, c2, c3))
-
-
-def keep_threshold(p):
-    """The integer t with (word >> 8) >= t  <=>  (word >> 8)/2²⁴ >= p (exact: p·2²⁴ is exact)."""
-    return math.ceil(p * (1 << 24))
-
-
-def dropout_scale(p, dtype):
-    """1/(1-p) rounded to dtype; 0 for p = 1 (everything dropped)."""
-    return dtype.type(0) if p >= 1.0 else dtype.type(1.0 / (1.0 - p))
 
 
 def dropout_mask(size, p, seed, offset):
