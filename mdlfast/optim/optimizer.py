@@ -107,14 +107,14 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             indices = []
             for p in group["params"]:
-                key = _Key(p)
+                key = id(p)
                 if key not in index_of:
                     index_of[key] = next_index
                     next_index += 1
                 indices.append(index_of[key])
             packed["params"] = indices
             groups.append(packed)
-        state = {index_of[_Key(p)]: value for p, value in self.state.items() if _Key(p) in index_of}
+        state = {index_of[id(p)]: value for p, value in self.state.items() if id(p) in index_of}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
@@ -169,50 +169,40 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-class _Key:
-    """A dict key for a parameter by identity (Tensors compare elementwise, so they hash poorly)."""
-
-    __slots__ = ("p",)
-
-    def __init__(self, p):
-        self.p = p
-
-    def __hash__(self):
-        return id(self.p)
-
-    def __eq__(self, other):
-        return self.p is other.p
-
-
 class ParamState:
-    """optimizer.state: per-parameter state dicts looked up by the parameter itself, by identity."""
+    """optimizer.state: per-parameter state dicts looked up by the parameter itself, by identity
+    (Tensors compare elementwise, so they make poor dict keys). Keyed by id(), with the parameter
+    kept alongside so that the id stays its own."""
 
     def __init__(self):
-        self._states: Dict[_Key, Dict[str, Any]] = {}
+        self._states: Dict[int, Dict[str, Any]] = {}
+        self._params: Dict[int, Any] = {}
 
     def __getitem__(self, p):
-        return self._states[_Key(p)]
+        return self._states[id(p)]
 
     def __setitem__(self, p, value):
-        self._states[_Key(p)] = value
+        self._states[id(p)] = value
+        self._params[id(p)] = p
 
     def __delitem__(self, p):
-        del self._states[_Key(p)]
+        del self._states[id(p)]
+        del self._params[id(p)]
 
     def __contains__(self, p):
-        return _Key(p) in self._states
+        return id(p) in self._states
 
     def get(self, p, default=None):
-        return self._states.get(_Key(p), default)
+        return self._states.get(id(p), default)
 
     def __len__(self):
         return len(self._states)
 
     def __iter__(self):
-        return (key.p for key in self._states)
+        return iter(list(self._params.values()))
 
     def items(self):
-        return ((key.p, value) for key, value in self._states.items())
+        return ((self._params[key], value) for key, value in self._states.items())
 
     def values(self):
         return self._states.values()
