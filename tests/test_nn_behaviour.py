@@ -183,3 +183,20 @@ def test_where_and_casts_are_differentiable():
     (y * 2).sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_array_equal(x.grad.data, [2, 2, 2])
+
+
+def test_reference_backend_never_calls_the_compiled_kernels(monkeypatch):
+    from mdlfast.autograd import backend
+
+    def tripwire(*args, **kwargs):
+        raise AssertionError("compiled kernel called")
+
+    for name in ("linear", "linear_backward", "cross_entropy", "cross_entropy_backward", "conv2d",
+                 "conv2d_backward", "activation", "activation_backward"):
+        monkeypatch.setattr(backend._kernels, name, tripwire)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 3))
+    x = mdlfast.tensor(np.ones((2, 1, 4, 4), np.float32))
+    with mdlfast.use_backend("reference"):
+        F.cross_entropy(model(x), np.array([0, 2])).backward()
+    with pytest.raises(AssertionError, match="compiled kernel called"):
+        model(x)
