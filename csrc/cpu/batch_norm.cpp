@@ -41,10 +41,11 @@ struct Blocks {
   int64_t count, rows;  // number of row blocks, rows per block
 };
 
-// Blocks of about kElementsPerTask elements or more, at most kMaxBlocks of them.
-Blocks row_blocks(int64_t n, int64_t row_elements) {
+// Blocks of about kElementsPerTask elements or more, at most kMaxBlocks of them unless that
+// would put more than max_rows rows in a block.
+Blocks row_blocks(int64_t n, int64_t row_elements, int64_t max_rows) {
   const int64_t wanted = n * row_elements / kElementsPerTask;
-  const int64_t count = std::max<int64_t>(1, std::min({kMaxBlocks, n, wanted}));
+  const int64_t count = std::max<int64_t>({1, std::min({kMaxBlocks, n, wanted}), (n + max_rows - 1) / max_rows});
   return {count, (n + count - 1) / count};
 }
 
@@ -52,7 +53,7 @@ Blocks row_blocks(int64_t n, int64_t row_elements) {
 // sums[2·ch] and sums[2·ch + 1]. Tasks are (row block, channel) pairs, each owning its partials.
 template <class PlaneSums>
 std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plane_sums) {
-  const Blocks blocks = row_blocks(n, c * s);
+  const Blocks blocks = row_blocks(n, c * s, std::max<int64_t>(n, 1));
   std::vector<double> partial(static_cast<size_t>(blocks.count * c * 2), 0.0);
   const int threads = num_threads();
   const int64_t tasks = blocks.count * c;
@@ -76,6 +77,8 @@ std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plan
     for (int64_t j = 0; j < 2 * c; ++j) sums[j] += partial[2 * block * c + j];
   return sums;
 }
+
+constexpr int64_t kMaxFloatRows = 256;
 
 // Runs body(p) for every plane p = i·c + ch, in parallel.
 template <class Body>
@@ -106,7 +109,8 @@ float shift_of(const float* beta, int64_t ch) { return beta ? beta[ch] : 0.0f; }
 template <class RowSums>
 std::vector<double> column_sums(int64_t n, int64_t c, int64_t s, RowSums row_sums) {
   const int64_t cols = c * s;
-  const Blocks blocks = row_blocks(n, cols);
+  // A block sums its rows in float: at most kMaxFloatRows of them, to bound the rounding.
+  const Blocks blocks = row_blocks(n, cols, kMaxFloatRows);
   std::vector<float> partial(static_cast<size_t>(blocks.count * 2 * cols), 0.0f);
   const int threads = num_threads();
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && blocks.count > 1 && n * cols > 32768)
