@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from mdlfast.nn.activation import FUSABLE
+from mdlfast.nn.linear import Linear
 from mdlfast.nn.module import Module
 
 
@@ -36,9 +38,6 @@ class Sequential(Module):
         return self
 
     def forward(self, x):
-        from mdlfast.nn.linear import Linear
-        from mdlfast.nn.activation import FUSABLE
-
         modules = list(self._modules.values())
         i, n = 0, len(modules)
         while i < n:

@@ -9,7 +9,8 @@ from mdlfast.autograd.tensor import Tensor
 
 
 def _data(t):
-    return None if t is None else t.data
+    """The array of a Tensor; arrays and None pass."""
+    return t.data if isinstance(t, Tensor) else t
 
 
 class BatchNorm(Function):
