@@ -27,6 +27,9 @@ _FAMILY_MODULES = (
     "mdlfast.bench.loss",
     "mdlfast.bench.dropout",
     "mdlfast.bench.rnn",
+    "mdlfast.bench.pool",
+    "mdlfast.bench.batch_norm",
+    "mdlfast.bench.optimizers",
 )
 
 
