@@ -86,17 +86,10 @@ def _compare(ours, theirs, shape, backend, call=None):
         np.testing.assert_allclose(b.data, tb.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-REFERENCE_GELU_FLOAT64 = pytest.mark.xfail(
-    strict=True, raises=TypeError,
-    reason="reference gelu backward returns float64 for float32 input (activation_functions: "
-           "np.sqrt(2 * np.pi) is a float64 scalar), which layer_norm_backward then rejects")
-
-
 def _cases():
     for name in sorted(LAYERS):
         for backend in ("kernels", "reference"):
-            marks = REFERENCE_GELU_FLOAT64 if (backend, name) == ("reference", "encoder_norm_first_gelu") else ()
-            yield pytest.param(name, backend, marks=marks, id=f"{name}-{backend}")
+            yield pytest.param(name, backend, id=f"{name}-{backend}")
 
 
 @pytest.mark.parametrize("name, backend", list(_cases()))

@@ -99,7 +99,7 @@ def _derivative(kind, y=None, z=None):
         t = y if y is not None else np.tanh(z)
         return 1 - t * t
     if kind == "gelu":
-        pdf = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+        pdf = np.exp(-0.5 * z * z) * z.dtype.type(1 / np.sqrt(2 * np.pi))  # keeps z's dtype
         with np.errstate(invalid="ignore"):  # ±inf: inf·0
             return normal_cdf(z) + z * pdf
     if kind == "silu":
