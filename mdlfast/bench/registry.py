@@ -15,8 +15,21 @@ REFERENCE = "reference"
 RATE_UNITS = {"flop": "GFLOP/s", "byte": "GB/s"}  # how a case's work per second is reported
 
 # Modules that define BENCHMARKS; imported on first use so that `mdlfast --help` stays cheap.
-_FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.norm", "mdlfast.bench.embedding")
-_FAMILY_MODULES += ("mdlfast.bench.pool", "mdlfast.bench.batch_norm")
+_FAMILY_MODULES = (
+    "mdlfast.bench.gemm",
+    "mdlfast.bench.optim",
+    "mdlfast.bench.norm",
+    "mdlfast.bench.embedding",
+    "mdlfast.bench.conv",
+    "mdlfast.bench.attention",
+    "mdlfast.bench.pointwise",
+    "mdlfast.bench.softmax",
+    "mdlfast.bench.loss",
+    "mdlfast.bench.dropout",
+    "mdlfast.bench.rnn",
+    "mdlfast.bench.pool",
+    "mdlfast.bench.batch_norm",
+)
 
 
 @dataclass(frozen=True)
