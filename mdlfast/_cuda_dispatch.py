@@ -167,3 +167,139 @@ def linear_backward(dx, dw, db, dy, x, w, y, z, activation):
         activation,
         _stream(),
     )
+
+
+def _optim_table(params, grads, states):
+    """The device table of csrc/cuda/optim.cuh for one multi-tensor step, and the arrays that must
+    stay referenced until the step is queued. states holds up to three lists, each empty (an unused
+    slot) or one array per parameter; the updated arrays must be C-contiguous, the gradients are
+    copied where they are not."""
+    import numpy as np
+
+    cp = cupy()
+    module = _cuda()
+    count = len(params)
+    if len(grads) != count:
+        raise ValueError("grads must have one array per parameter")
+    rows = np.zeros((count, module.optim_table_columns), dtype=np.int64)
+    chunk_starts = np.zeros(count + 1, dtype=np.int64)
+    held = []
+    for k, p in enumerate(params):
+        shape = p.shape
+        rows[k, 0] = _contiguous(p, f"params[{k}]", shape)
+        g = grads[k]
+        _check_array(g, f"grads[{k}]", shape)
+        if not g.flags.c_contiguous:
+            g = cp.ascontiguousarray(g)
+            held.append(g)
+        rows[k, 1] = g.data.ptr
+        for slot, state in enumerate(states):
+            if state:
+                if len(state) != count:
+                    raise ValueError("each state list must have one array per parameter")
+                rows[k, 2 + slot] = _contiguous(state[k], f"state {slot} [{k}]", shape)
+        rows[k, 5] = p.size
+        chunks = -(-p.size // module.optim_chunk_elements)
+        chunk_starts[k + 1] = chunk_starts[k] + chunks
+    # One upload on the current stream; freed after the call, the pool hands its memory out again
+    # only in stream order, after the step has read it.
+    table = cp.asarray(np.concatenate([rows.ravel(), chunk_starts]))
+    held.append(table)
+    rows_ptr = table.data.ptr
+    starts_ptr = rows_ptr + rows.nbytes
+    return (rows_ptr, starts_ptr, count, int(chunk_starts[-1])), held
+
+
+def sgd_step(params, grads, bufs, lr, momentum, dampening, nesterov, weight_decay, first_step):
+    """torch.optim.SGD's step over lists of CuPy arrays in one launch (bufs: [] without momentum)."""
+    table, held = _optim_table(params, grads, [bufs])
+    _cuda().sgd_step(*table, lr, momentum, dampening, nesterov, weight_decay, first_step, _stream())
+    del held
+
+
+def rmsprop_step(params, grads, square_avgs, bufs, grad_avgs, lr, alpha, eps, weight_decay, momentum,
+                 centered):
+    """torch.optim.RMSprop's step over lists of CuPy arrays in one launch."""
+    table, held = _optim_table(params, grads, [square_avgs, bufs, grad_avgs])
+    _cuda().rmsprop_step(*table, lr, alpha, eps, weight_decay, momentum, centered, _stream())
+    del held
+
+
+def adagrad_step(params, grads, sum_sqs, lr, eps, weight_decay):
+    """torch.optim.Adagrad's step over lists of CuPy arrays in one launch."""
+    table, held = _optim_table(params, grads, [sum_sqs])
+    _cuda().adagrad_step(*table, lr, eps, weight_decay, _stream())
+    del held
+
+
+def adam_step(params, grads, ms, vs, step, lr, beta1, beta2, eps, weight_decay, decoupled):
+    """torch.optim.Adam's (AdamW's) step over lists of CuPy arrays in one launch."""
+    table, held = _optim_table(params, grads, [ms, vs])
+    _cuda().adam_step(*table, step, lr, beta1, beta2, eps, weight_decay, decoupled, _stream())
+    del held
+
+
+def _int64_contiguous(x, name, shape):
+    cp = cupy()
+    if not isinstance(x, cp.ndarray) or x.dtype != cp.int64 or tuple(x.shape) != tuple(shape):
+        raise TypeError(f"{name} must be an int64 cupy.ndarray of shape {tuple(shape)}")
+    if not x.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    return x.data.ptr
+
+
+def embedding(y, indices, weight):
+    """y [n, dim] = weight[indices] for contiguous int64 indices [n] (checked in range by the
+    caller) and contiguous weight [num_embeddings, dim]."""
+    num_embeddings, dim = _ndim(weight, "weight", 2)
+    n = _ndim(indices, "indices", 1)[0]
+    _cuda().embedding(_contiguous(y, "y", (n, dim)), _int64_contiguous(indices, "indices", (n,)),
+                      _contiguous(weight, "weight", (num_embeddings, dim)), n, num_embeddings, dim, _stream())
+
+
+def embedding_backward(dweight, dy, indices, padding_idx):
+    """dweight [num_embeddings, dim] = dy's rows summed per index (the padding row, when >= 0, zero),
+    each row in increasing position order: the CPU kernel's sums, bit for bit."""
+    cp = cupy()
+    num_embeddings, dim = _ndim(dweight, "dweight", 2)
+    n = _ndim(indices, "indices", 1)[0]
+    _int64_contiguous(indices, "indices", (n,))
+    if n and num_embeddings > (2**62) // n:
+        raise ValueError(f"embedding_backward on the GPU handles num_embeddings·n < 2**62, got "
+                         f"{num_embeddings}·{n}")
+    # Sorting the unique keys index·n + position gives the positions grouped by index, each group
+    # in increasing position order, whatever sort CuPy uses.
+    positions = cp.arange(n, dtype=cp.int64)
+    order = cp.argsort(indices * n + positions).astype(cp.int64, copy=False)
+    starts = cp.searchsorted(indices[order], cp.arange(num_embeddings + 1, dtype=cp.int64)).astype(
+        cp.int64, copy=False)
+    _cuda().embedding_backward(_contiguous(dweight, "dweight", (num_embeddings, dim)),
+                               _contiguous(dy, "dy", (n, dim)), order.data.ptr, starts.data.ptr, n,
+                               num_embeddings, dim, padding_idx, _stream())
+
+
+def layer_norm(y, mean, rstd, x, gamma, beta, eps):
+    """Layer normalisation of contiguous x [rows, d] over its last axis into y, mean and rstd."""
+    rows, d = _ndim(x, "x", 2)
+    _cuda().layer_norm(_contiguous(y, "y", (rows, d)), _contiguous(mean, "mean", (rows,)),
+                       _contiguous(rstd, "rstd", (rows,)), _contiguous(x, "x", (rows, d)),
+                       _optional_contiguous(gamma, "gamma", (d,)), _optional_contiguous(beta, "beta", (d,)),
+                       rows, d, eps, _stream())
+
+
+def layer_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, rstd):
+    """dx (and dgamma, dbeta when given) of layer_norm; every array C-contiguous."""
+    cp = cupy()
+    rows, d = _ndim(x, "x", 2)
+    module = _cuda()
+    workspace = None
+    if dgamma is not None:
+        # Freed on return while the kernels may still be queued: CuPy's pool reuses memory in
+        # stream order only.
+        workspace = cp.empty(module.layer_norm_backward_workspace_size(rows, d), cp.float32)
+    module.layer_norm_backward(
+        _contiguous(dx, "dx", (rows, d)), _optional_contiguous(dgamma, "dgamma", (d,)),
+        _optional_contiguous(dbeta, "dbeta", (d,)), None if workspace is None else workspace.data.ptr,
+        _contiguous(dy, "dy", (rows, d)), _contiguous(x, "x", (rows, d)),
+        _optional_contiguous(gamma, "gamma", (d,)), _contiguous(mean, "mean", (rows,)),
+        _contiguous(rstd, "rstd", (rows,)), rows, d, _stream())

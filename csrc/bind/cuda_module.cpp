@@ -15,7 +15,10 @@
 #include "bind/activation_names.h"
 #include "cuda/device_info.cuh"
 #include "cuda/gemm.cuh"
+#include "cuda/embedding.cuh"
 #include "cuda/linear.cuh"
+#include "cuda/norm.cuh"
+#include "cuda/optim.cuh"
 
 namespace py = pybind11;
 using mdlfast::Activation;
@@ -147,6 +150,147 @@ void linear_backward(Pointer dx, Pointer dw, Pointer db, Pointer workspace, Poin
                                  y_ptr, z_ptr, m, in, out, act, as_stream(stream));
 }
 
+// The multi-tensor optimizer steps take the device table of cuda/optim.cuh: rows (count x 6
+// int64) and chunk_starts (count + 1 int64), filled by mdlfast._cuda_dispatch.
+mdlfast::cuda::OptimTable optim_table(Pointer rows, Pointer chunk_starts, int64_t count, int64_t chunks) {
+  check_size(count, "count");
+  check_size(chunks, "chunks");
+  if (chunks > 0 && count == 0) fail("chunks > 0 needs at least one tensor");
+  return {device_pointer<const int64_t>(rows, "rows", count),
+          device_pointer<const int64_t>(chunk_starts, "chunk_starts", count + 1), count, chunks};
+}
+
+void sgd_step(Pointer rows, Pointer chunk_starts, int64_t count, int64_t chunks, double lr, double momentum,
+              double dampening, bool nesterov, double weight_decay, bool first_step, Pointer stream) {
+  const auto table = optim_table(rows, chunk_starts, count, chunks);
+  mdlfast::cpu::SgdOptions options;
+  options.lr = lr;
+  options.momentum = momentum;
+  options.dampening = dampening;
+  options.nesterov = nesterov;
+  options.weight_decay = weight_decay;
+  options.first_step = first_step;
+  py::gil_scoped_release release;
+  mdlfast::cuda::sgd_step(table, options, as_stream(stream));
+}
+
+void rmsprop_step(Pointer rows, Pointer chunk_starts, int64_t count, int64_t chunks, double lr, double alpha,
+                  double eps, double weight_decay, double momentum, bool centered, Pointer stream) {
+  const auto table = optim_table(rows, chunk_starts, count, chunks);
+  mdlfast::cpu::RmspropOptions options;
+  options.lr = lr;
+  options.alpha = alpha;
+  options.eps = eps;
+  options.weight_decay = weight_decay;
+  options.momentum = momentum;
+  options.centered = centered;
+  py::gil_scoped_release release;
+  mdlfast::cuda::rmsprop_step(table, options, as_stream(stream));
+}
+
+void adagrad_step(Pointer rows, Pointer chunk_starts, int64_t count, int64_t chunks, double lr, double eps,
+                  double weight_decay, Pointer stream) {
+  const auto table = optim_table(rows, chunk_starts, count, chunks);
+  mdlfast::cpu::AdagradOptions options;
+  options.lr = lr;
+  options.eps = eps;
+  options.weight_decay = weight_decay;
+  py::gil_scoped_release release;
+  mdlfast::cuda::adagrad_step(table, options, as_stream(stream));
+}
+
+void adam_step(Pointer rows, Pointer chunk_starts, int64_t count, int64_t chunks, int64_t step, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled, Pointer stream) {
+  if (step < 1) fail("step must be >= 1");
+  const auto table = optim_table(rows, chunk_starts, count, chunks);
+  mdlfast::cpu::AdamOptions options;
+  options.lr = lr;
+  options.beta1 = beta1;
+  options.beta2 = beta2;
+  options.eps = eps;
+  options.weight_decay = weight_decay;
+  options.step = step;
+  options.decoupled = decoupled;
+  py::gil_scoped_release release;
+  mdlfast::cuda::adam_step(table, options, as_stream(stream));
+}
+
+void embedding(Pointer y, Pointer indices, Pointer weight, int64_t n, int64_t num_embeddings, int64_t dim,
+               Pointer stream) {
+  check_size(n, "n");
+  check_size(num_embeddings, "num_embeddings");
+  check_size(dim, "dim");
+  if (n > 0 && num_embeddings == 0) fail("num_embeddings must be > 0 when there are indices");
+  float* y_ptr = device_pointer<float>(y, "y", n * dim);
+  const int64_t* index_ptr = device_pointer<const int64_t>(indices, "indices", n);
+  const float* weight_ptr = device_pointer<const float>(weight, "weight", num_embeddings * dim);
+  py::gil_scoped_release release;
+  mdlfast::cuda::embedding(y_ptr, index_ptr, weight_ptr, n, dim, as_stream(stream));
+}
+
+void embedding_backward(Pointer dweight, Pointer dy, Pointer order, Pointer starts, int64_t n,
+                        int64_t num_embeddings, int64_t dim, int64_t padding_idx, Pointer stream) {
+  check_size(n, "n");
+  check_size(num_embeddings, "num_embeddings");
+  check_size(dim, "dim");
+  if (padding_idx >= num_embeddings) fail("padding_idx must be < num_embeddings (or negative for none)");
+  float* dweight_ptr = device_pointer<float>(dweight, "dweight", num_embeddings * dim);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", n * dim);
+  const int64_t* order_ptr = device_pointer<const int64_t>(order, "order", n);
+  const int64_t* starts_ptr = device_pointer<const int64_t>(starts, "starts", num_embeddings + 1);
+  py::gil_scoped_release release;
+  mdlfast::cuda::embedding_backward(dweight_ptr, dy_ptr, order_ptr, starts_ptr, num_embeddings, dim,
+                                    padding_idx, as_stream(stream));
+}
+
+void layer_norm(Pointer y, Pointer mean, Pointer rstd, Pointer x, const std::optional<Pointer>& gamma,
+                const std::optional<Pointer>& beta, int64_t rows, int64_t d, double eps, Pointer stream) {
+  check_size(rows, "rows");
+  if (d < 1) fail("d must be >= 1, got " + std::to_string(d));
+  float* y_ptr = device_pointer<float>(y, "y", rows * d);
+  float* mean_ptr = device_pointer<float>(mean, "mean", rows);
+  float* rstd_ptr = device_pointer<float>(rstd, "rstd", rows);
+  const float* x_ptr = device_pointer<const float>(x, "x", rows * d);
+  const float* gamma_ptr = optional_pointer<const float>(gamma, "gamma", d);
+  const float* beta_ptr = optional_pointer<const float>(beta, "beta", d);
+  py::gil_scoped_release release;
+  mdlfast::cuda::layer_norm(y_ptr, mean_ptr, rstd_ptr, x_ptr, gamma_ptr, beta_ptr, rows, d,
+                            static_cast<float>(eps), as_stream(stream));
+}
+
+int64_t layer_norm_backward_workspace_size(int64_t rows, int64_t d) {
+  check_size(rows, "rows");
+  check_size(d, "d");
+  return mdlfast::cuda::layer_norm_backward_workspace_size(rows, d);
+}
+
+void layer_norm_backward(Pointer dx, const std::optional<Pointer>& dgamma, const std::optional<Pointer>& dbeta,
+                         const std::optional<Pointer>& workspace, Pointer dy, Pointer x,
+                         const std::optional<Pointer>& gamma, Pointer mean, Pointer rstd, int64_t rows, int64_t d,
+                         Pointer stream) {
+  check_size(rows, "rows");
+  if (d < 1) fail("d must be >= 1, got " + std::to_string(d));
+  if (dgamma.has_value() != dbeta.has_value()) fail("dgamma and dbeta come together");
+  if (dgamma && !gamma) fail("dgamma needs gamma");
+  float* dx_ptr = device_pointer<float>(dx, "dx", rows * d);
+  float* dgamma_ptr = optional_pointer<float>(dgamma, "dgamma", d);
+  float* dbeta_ptr = optional_pointer<float>(dbeta, "dbeta", d);
+  float* workspace_ptr = nullptr;
+  if (dgamma) {
+    if (!workspace) fail("workspace is required with dgamma");
+    workspace_ptr = device_pointer<float>(*workspace, "workspace",
+                                          mdlfast::cuda::layer_norm_backward_workspace_size(rows, d));
+  }
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", rows * d);
+  const float* x_ptr = device_pointer<const float>(x, "x", rows * d);
+  const float* gamma_ptr = optional_pointer<const float>(gamma, "gamma", d);
+  const float* mean_ptr = device_pointer<const float>(mean, "mean", rows);
+  const float* rstd_ptr = device_pointer<const float>(rstd, "rstd", rows);
+  py::gil_scoped_release release;
+  mdlfast::cuda::layer_norm_backward(dx_ptr, dgamma_ptr, dbeta_ptr, workspace_ptr, dy_ptr, x_ptr, gamma_ptr,
+                                     mean_ptr, rstd_ptr, rows, d, as_stream(stream));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cuda, module) {
@@ -175,4 +319,43 @@ PYBIND11_MODULE(_cuda, module) {
              py::arg("z"), py::arg("m"), py::arg("in_features"), py::arg("out_features"),
              py::arg("activation"), py::arg("stream"),
              "dx, dw, db of linear; dy, y, z contiguous [m, out_features]");
+
+  module.attr("optim_chunk_elements") = mdlfast::cuda::kOptimChunkElements;
+  module.attr("optim_table_columns") = mdlfast::cuda::kOptimTableColumns;
+  const char* table_doc =
+      "; rows (count x 6 int64: param, grad, state0..2, size) and chunk_starts (count + 1 int64) "
+      "are device pointers to the table of csrc/cuda/optim.cuh";
+  module.def("sgd_step", &sgd_step, py::arg("rows"), py::arg("chunk_starts"), py::arg("count"),
+             py::arg("chunks"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"),
+             py::arg("nesterov"), py::arg("weight_decay"), py::arg("first_step"), py::arg("stream"),
+             (std::string("torch.optim.SGD's step over every tensor of the table") + table_doc).c_str());
+  module.def("rmsprop_step", &rmsprop_step, py::arg("rows"), py::arg("chunk_starts"), py::arg("count"),
+             py::arg("chunks"), py::arg("lr"), py::arg("alpha"), py::arg("eps"), py::arg("weight_decay"),
+             py::arg("momentum"), py::arg("centered"), py::arg("stream"),
+             (std::string("torch.optim.RMSprop's step over every tensor of the table") + table_doc).c_str());
+  module.def("adagrad_step", &adagrad_step, py::arg("rows"), py::arg("chunk_starts"), py::arg("count"),
+             py::arg("chunks"), py::arg("lr"), py::arg("eps"), py::arg("weight_decay"), py::arg("stream"),
+             (std::string("torch.optim.Adagrad's step over every tensor of the table") + table_doc).c_str());
+  module.def("adam_step", &adam_step, py::arg("rows"), py::arg("chunk_starts"), py::arg("count"),
+             py::arg("chunks"), py::arg("step"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"),
+             py::arg("eps"), py::arg("weight_decay"), py::arg("decoupled"), py::arg("stream"),
+             (std::string("torch.optim.Adam's (AdamW's) step over every tensor of the table") + table_doc).c_str());
+
+  module.def("embedding", &embedding, py::arg("y"), py::arg("indices"), py::arg("weight"), py::arg("n"),
+             py::arg("num_embeddings"), py::arg("dim"), py::arg("stream"),
+             "y [n, dim] = weight[indices]; int64 indices, checked in range by the caller");
+  module.def("embedding_backward", &embedding_backward, py::arg("dweight"), py::arg("dy"), py::arg("order"),
+             py::arg("starts"), py::arg("n"), py::arg("num_embeddings"), py::arg("dim"), py::arg("padding_idx"),
+             py::arg("stream"),
+             "dweight [num_embeddings, dim]: dy's rows summed per index in the order given by order "
+             "(positions sorted by index) and starts (num_embeddings + 1 row offsets into order)");
+  module.def("layer_norm", &layer_norm, py::arg("y"), py::arg("mean"), py::arg("rstd"), py::arg("x"),
+             py::arg("gamma"), py::arg("beta"), py::arg("rows"), py::arg("d"), py::arg("eps"), py::arg("stream"),
+             "layer normalisation of contiguous [rows, d] x over its last axis");
+  module.def("layer_norm_backward_workspace_size", &layer_norm_backward_workspace_size, py::arg("rows"),
+             py::arg("d"), "float32 elements of scratch memory layer_norm_backward needs for dgamma and dbeta");
+  module.def("layer_norm_backward", &layer_norm_backward, py::arg("dx"), py::arg("dgamma"), py::arg("dbeta"),
+             py::arg("workspace"), py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"),
+             py::arg("rstd"), py::arg("rows"), py::arg("d"), py::arg("stream"),
+             "dx (and dgamma, dbeta, both or neither) of layer_norm; all contiguous");
 }
