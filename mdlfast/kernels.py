@@ -12,6 +12,17 @@ from mdlfast._kernels.attention import attention, attention_backward
 from mdlfast._kernels.embedding import embedding, embedding_backward
 from mdlfast._kernels.gemm import gemm, linear, linear_backward
 from mdlfast._kernels.norm import layer_norm, layer_norm_backward
+from mdlfast._kernels.pointwise import activation, activation_backward
+from mdlfast._kernels.softmax import softmax, log_softmax, softmax_backward, log_softmax_backward
+from mdlfast._kernels.loss import (
+    cross_entropy,
+    cross_entropy_backward,
+    mse,
+    mse_backward,
+    bce_with_logits,
+    bce_with_logits_backward,
+)
+from mdlfast._kernels.dropout import dropout, dropout_backward
 from mdlfast._kernels.optim import (
     sgd_step,
     sgd_step_multi,
@@ -31,4 +42,9 @@ __all__ = [
     "attention", "attention_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
+    "activation", "activation_backward",
+    "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+    "cross_entropy", "cross_entropy_backward", "mse", "mse_backward",
+    "bce_with_logits", "bce_with_logits_backward",
+    "dropout", "dropout_backward",
 ]

@@ -56,4 +56,8 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_embedding(module);
   mdlfast::bind::bind_cpu_conv(module);
   mdlfast::bind::bind_cpu_attention(module);
+  mdlfast::bind::bind_cpu_pointwise(module);
+  mdlfast::bind::bind_cpu_softmax(module);
+  mdlfast::bind::bind_cpu_loss(module);
+  mdlfast::bind::bind_cpu_dropout(module);
 }

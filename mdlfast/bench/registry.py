@@ -29,6 +29,10 @@ _FAMILY_MODULES = (
     "mdlfast.bench.embedding",
     "mdlfast.bench.conv",
     "mdlfast.bench.attention",
+    "mdlfast.bench.pointwise",
+    "mdlfast.bench.softmax",
+    "mdlfast.bench.loss",
+    "mdlfast.bench.dropout",
 )
 
 

@@ -7,6 +7,17 @@ from mdlfast.reference.attention import attention, attention_backward
 from mdlfast.reference.embedding import embedding, embedding_backward
 from mdlfast.reference.gemm import gemm, linear, linear_backward
 from mdlfast.reference.norm import layer_norm, layer_norm_backward
+from mdlfast.reference.pointwise import activation, activation_backward
+from mdlfast.reference.softmax import softmax, log_softmax, softmax_backward, log_softmax_backward
+from mdlfast.reference.loss import (
+    cross_entropy,
+    cross_entropy_backward,
+    mse,
+    mse_backward,
+    bce_with_logits,
+    bce_with_logits_backward,
+)
+from mdlfast.reference.dropout import dropout, dropout_backward
 from mdlfast.reference.optim import (
     sgd_step,
     sgd_step_multi,
@@ -26,4 +37,9 @@ __all__ = [
     "attention", "attention_backward",
     "sgd_step", "sgd_step_multi", "rmsprop_step", "rmsprop_step_multi",
     "adagrad_step", "adagrad_step_multi", "adam_step", "adam_step_multi",
+    "activation", "activation_backward",
+    "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+    "cross_entropy", "cross_entropy_backward", "mse", "mse_backward",
+    "bce_with_logits", "bce_with_logits_backward",
+    "dropout", "dropout_backward",
 ]
