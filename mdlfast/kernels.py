@@ -23,6 +23,12 @@ from mdlfast._kernels.loss import (
     bce_with_logits_backward,
 )
 from mdlfast._kernels.dropout import dropout, dropout_backward
+from mdlfast._kernels.batch_norm import batch_norm, batch_norm_backward
+from mdlfast._kernels.pool import (
+    max_pool2d, max_pool2d_backward, avg_pool2d, avg_pool2d_backward,
+    max_pool1d, max_pool1d_backward, avg_pool1d, avg_pool1d_backward,
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward,
+)
 from mdlfast._kernels.optim import (
     sgd_step,
     sgd_step_multi,
@@ -37,6 +43,10 @@ from mdlfast._kernels.optim import (
 __all__ = [
     "gemm", "linear", "linear_backward",
     "layer_norm", "layer_norm_backward",
+    "batch_norm", "batch_norm_backward",
+    "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+    "max_pool1d", "max_pool1d_backward", "avg_pool1d", "avg_pool1d_backward",
+    "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "global_avg_pool2d", "global_avg_pool2d_backward",
     "embedding", "embedding_backward",
     "conv2d", "conv2d_backward", "im2col", "conv2d_matrix",
     "attention", "attention_backward",

@@ -16,5 +16,7 @@ void bind_cpu_pointwise(pybind11::module_& module);  // activation, activation_b
 void bind_cpu_softmax(pybind11::module_& module);  // softmax, log_softmax and their backwards
 void bind_cpu_loss(pybind11::module_& module);  // cross_entropy, mse, bce_with_logits (+ backwards)
 void bind_cpu_dropout(pybind11::module_& module);  // dropout, dropout_backward
+void bind_cpu_pool(pybind11::module_& module);  // max/avg/adaptive pooling and their backwards
+void bind_cpu_batch_norm(pybind11::module_& module);  // batch_norm, batch_norm_backward
 
 }  // namespace mdlfast::bind

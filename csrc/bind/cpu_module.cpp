@@ -60,4 +60,6 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_softmax(module);
   mdlfast::bind::bind_cpu_loss(module);
   mdlfast::bind::bind_cpu_dropout(module);
+  mdlfast::bind::bind_cpu_pool(module);
+  mdlfast::bind::bind_cpu_batch_norm(module);
 }

@@ -33,6 +33,8 @@ _FAMILY_MODULES = (
     "mdlfast.bench.softmax",
     "mdlfast.bench.loss",
     "mdlfast.bench.dropout",
+    "mdlfast.bench.pool",
+    "mdlfast.bench.batch_norm",
 )
 
 

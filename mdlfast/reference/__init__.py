@@ -18,6 +18,12 @@ from mdlfast.reference.loss import (
     bce_with_logits_backward,
 )
 from mdlfast.reference.dropout import dropout, dropout_backward
+from mdlfast.reference.batch_norm import batch_norm, batch_norm_backward
+from mdlfast.reference.pool import (
+    max_pool2d, max_pool2d_backward, avg_pool2d, avg_pool2d_backward,
+    max_pool1d, max_pool1d_backward, avg_pool1d, avg_pool1d_backward,
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward,
+)
 from mdlfast.reference.optim import (
     sgd_step,
     sgd_step_multi,
@@ -32,6 +38,10 @@ from mdlfast.reference.optim import (
 __all__ = [
     "gemm", "linear", "linear_backward",
     "layer_norm", "layer_norm_backward",
+    "batch_norm", "batch_norm_backward",
+    "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+    "max_pool1d", "max_pool1d_backward", "avg_pool1d", "avg_pool1d_backward",
+    "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "global_avg_pool2d", "global_avg_pool2d_backward",
     "embedding", "embedding_backward",
     "conv2d", "conv2d_backward", "im2col", "conv2d_matrix",
     "attention", "attention_backward",
