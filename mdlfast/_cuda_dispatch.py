@@ -303,3 +303,55 @@ def layer_norm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, rstd):
         _contiguous(dy, "dy", (rows, d)), _contiguous(x, "x", (rows, d)),
         _optional_contiguous(gamma, "gamma", (d,)), _contiguous(mean, "mean", (rows,)),
         _contiguous(rstd, "rstd", (rows,)), rows, d, _stream())
+
+
+def _flat(x, name, n, dtype):
+    cp = cupy()
+    if not isinstance(x, cp.ndarray) or x.dtype != dtype or x.shape != (n,) or not x.flags.c_contiguous:
+        raise ValueError(f"{name} must be a C-contiguous 1-D {cp.dtype(dtype)} cupy.ndarray of {n} elements")
+    return x.data.ptr
+
+
+def dropout(y, mask, x, seed, offset, threshold, scale):
+    """Dropout of the flat contiguous x into y and the bool mask, with the CPU kernel's Philox map."""
+    cp = cupy()
+    n = _ndim(x, "x", 1)[0]
+    _cuda().dropout(_flat(y, "y", n, cp.float32), _flat(mask, "mask", n, cp.bool_), _flat(x, "x", n, cp.float32),
+                    n, seed, offset, threshold, scale, _stream())
+
+
+def dropout_backward(dx, dy, mask, scale):
+    """dx = dy · (mask ? scale : 0) over flat contiguous arrays."""
+    cp = cupy()
+    n = _ndim(dy, "dy", 1)[0]
+    _cuda().dropout_backward(_flat(dx, "dx", n, cp.float32), _flat(dy, "dy", n, cp.float32),
+                             _flat(mask, "mask", n, cp.bool_), n, scale, _stream())
+
+
+def activation(y, x, kind, alpha):
+    """y = kind(x) over flat contiguous float32 arrays."""
+    cp = cupy()
+    n = _ndim(x, "x", 1)[0]
+    _cuda().activation(_flat(y, "y", n, cp.float32), _flat(x, "x", n, cp.float32), n, kind, alpha, _stream())
+
+
+def activation_backward(dx, dy, input_or_output, is_output, kind, alpha):
+    """dx = dy · kind'(x) over flat contiguous float32 arrays (input_or_output is y when is_output)."""
+    cp = cupy()
+    n = _ndim(dy, "dy", 1)[0]
+    _cuda().activation_backward(_flat(dx, "dx", n, cp.float32), _flat(dy, "dy", n, cp.float32),
+                                _flat(input_or_output, "input_or_output", n, cp.float32), is_output, n, kind,
+                                alpha, _stream())
+
+
+def softmax(y, x, log):
+    """softmax (log_softmax when log) along the middle axis of contiguous [outer, n, inner] arrays."""
+    shape = _ndim(x, "x", 3)
+    _cuda().softmax(_contiguous(y, "y", shape), _contiguous(x, "x", shape), *shape, log, _stream())
+
+
+def softmax_backward(dx, dy, y, log):
+    """The backward of softmax (log_softmax when log) from its output y; [outer, n, inner] arrays."""
+    shape = _ndim(y, "y", 3)
+    _cuda().softmax_backward(_contiguous(dx, "dx", shape), _contiguous(dy, "dy", shape), _contiguous(y, "y", shape),
+                             *shape, log, _stream())

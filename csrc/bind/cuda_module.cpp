@@ -11,13 +11,17 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "bind/activation_names.h"
 #include "cuda/device_info.cuh"
 #include "cuda/gemm.cuh"
+#include "cuda/dropout.cuh"
 #include "cuda/embedding.cuh"
 #include "cuda/linear.cuh"
 #include "cuda/norm.cuh"
+#include "cuda/pointwise.cuh"
+#include "cuda/softmax.cuh"
 #include "cuda/optim.cuh"
 
 namespace py = pybind11;
@@ -291,6 +295,91 @@ void layer_norm_backward(Pointer dx, const std::optional<Pointer>& dgamma, const
                                      mean_ptr, rstd_ptr, rows, d, as_stream(stream));
 }
 
+void dropout(Pointer y, Pointer mask, Pointer x, int64_t n, uint64_t seed, uint64_t offset, uint32_t threshold,
+             float scale, Pointer stream) {
+  check_size(n, "n");
+  if (threshold > (1u << 24)) fail("threshold must be <= 2**24");
+  float* y_ptr = device_pointer<float>(y, "y", n);
+  uint8_t* mask_ptr = device_pointer<uint8_t>(mask, "mask", n);
+  const float* x_ptr = device_pointer<const float>(x, "x", n);
+  py::gil_scoped_release release;
+  mdlfast::cuda::dropout(y_ptr, mask_ptr, x_ptr, n, seed, offset, threshold, scale, as_stream(stream));
+}
+
+void dropout_backward(Pointer dx, Pointer dy, Pointer mask, int64_t n, float scale, Pointer stream) {
+  check_size(n, "n");
+  float* dx_ptr = device_pointer<float>(dx, "dx", n);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", n);
+  const uint8_t* mask_ptr = device_pointer<const uint8_t>(mask, "mask", n);
+  py::gil_scoped_release release;
+  mdlfast::cuda::dropout_backward(dx_ptr, dy_ptr, mask_ptr, n, scale, as_stream(stream));
+}
+
+mdlfast::cpu::PointwiseKind parse_pointwise_kind(const std::string& name) {
+  using mdlfast::cpu::PointwiseKind;
+  static const std::pair<const char*, PointwiseKind> kinds[] = {
+      {"relu", PointwiseKind::relu},       {"leaky_relu", PointwiseKind::leaky_relu},
+      {"elu", PointwiseKind::elu},         {"selu", PointwiseKind::selu},
+      {"gelu", PointwiseKind::gelu},       {"sigmoid", PointwiseKind::sigmoid},
+      {"tanh", PointwiseKind::tanh},       {"softplus", PointwiseKind::softplus},
+      {"silu", PointwiseKind::silu},       {"step", PointwiseKind::step},
+      {"hardtanh", PointwiseKind::hardtanh}};
+  for (const auto& [known, kind] : kinds)
+    if (name == known) return kind;
+  fail("unknown activation kind '" + name + "'");
+}
+
+void activation(Pointer y, Pointer x, int64_t n, const std::string& kind, float alpha, Pointer stream) {
+  check_size(n, "n");
+  const auto parsed = parse_pointwise_kind(kind);
+  float* y_ptr = device_pointer<float>(y, "y", n);
+  const float* x_ptr = device_pointer<const float>(x, "x", n);
+  py::gil_scoped_release release;
+  mdlfast::cuda::activation_forward(y_ptr, x_ptr, n, parsed, alpha, as_stream(stream));
+}
+
+void activation_backward(Pointer dx, Pointer dy, Pointer input_or_output, bool is_output, int64_t n,
+                         const std::string& kind, float alpha, Pointer stream) {
+  using mdlfast::cpu::PointwiseKind;
+  check_size(n, "n");
+  const auto parsed = parse_pointwise_kind(kind);
+  if (parsed == PointwiseKind::step) fail("activation 'step' has no gradient");
+  if (is_output && parsed != PointwiseKind::relu && parsed != PointwiseKind::sigmoid &&
+      parsed != PointwiseKind::tanh)
+    fail("only relu, sigmoid and tanh take the output; '" + kind + "' needs the input");
+  float* dx_ptr = device_pointer<float>(dx, "dx", n);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", n);
+  const float* v_ptr = device_pointer<const float>(input_or_output, "input_or_output", n);
+  py::gil_scoped_release release;
+  mdlfast::cuda::activation_backward(dx_ptr, dy_ptr, v_ptr, is_output, n, parsed, alpha, as_stream(stream));
+}
+
+void check_slab(int64_t outer, int64_t n, int64_t inner) {
+  check_size(outer, "outer");
+  check_size(n, "n");
+  check_size(inner, "inner");
+}
+
+void softmax(Pointer y, Pointer x, int64_t outer, int64_t n, int64_t inner, bool log, Pointer stream) {
+  check_slab(outer, n, inner);
+  const int64_t size = outer * n * inner;
+  float* y_ptr = device_pointer<float>(y, "y", size);
+  const float* x_ptr = device_pointer<const float>(x, "x", size);
+  py::gil_scoped_release release;
+  mdlfast::cuda::softmax_forward(y_ptr, x_ptr, outer, n, inner, log, as_stream(stream));
+}
+
+void softmax_backward(Pointer dx, Pointer dy, Pointer y, int64_t outer, int64_t n, int64_t inner, bool log,
+                      Pointer stream) {
+  check_slab(outer, n, inner);
+  const int64_t size = outer * n * inner;
+  float* dx_ptr = device_pointer<float>(dx, "dx", size);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", size);
+  const float* y_ptr = device_pointer<const float>(y, "y", size);
+  py::gil_scoped_release release;
+  mdlfast::cuda::softmax_backward(dx_ptr, dy_ptr, y_ptr, outer, n, inner, log, as_stream(stream));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cuda, module) {
@@ -358,4 +447,24 @@ PYBIND11_MODULE(_cuda, module) {
              py::arg("workspace"), py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"),
              py::arg("rstd"), py::arg("rows"), py::arg("d"), py::arg("stream"),
              "dx (and dgamma, dbeta, both or neither) of layer_norm; all contiguous");
+
+  module.def("dropout", &dropout, py::arg("y"), py::arg("mask"), py::arg("x"), py::arg("n"), py::arg("seed"),
+             py::arg("offset"), py::arg("threshold"), py::arg("scale"), py::arg("stream"),
+             "dropout of n contiguous floats with the Philox-4x32-10 map of the CPU kernel; mask is 1 byte "
+             "an element");
+  module.def("dropout_backward", &dropout_backward, py::arg("dx"), py::arg("dy"), py::arg("mask"), py::arg("n"),
+             py::arg("scale"), py::arg("stream"), "dx = dy·(mask ? scale : 0) over n contiguous elements");
+
+  module.def("activation", &activation, py::arg("y"), py::arg("x"), py::arg("n"), py::arg("kind"), py::arg("alpha"),
+             py::arg("stream"), "y = kind(x) over n contiguous floats (the kinds of mdlfast.kernels.activation)");
+  module.def("activation_backward", &activation_backward, py::arg("dx"), py::arg("dy"), py::arg("input_or_output"),
+             py::arg("is_output"), py::arg("n"), py::arg("kind"), py::arg("alpha"), py::arg("stream"),
+             "dx = dy·kind'(x) over n contiguous floats; input_or_output is y when is_output");
+
+  module.def("softmax", &softmax, py::arg("y"), py::arg("x"), py::arg("outer"), py::arg("n"), py::arg("inner"),
+             py::arg("log"), py::arg("stream"),
+             "softmax (log_softmax when log) along the middle axis of contiguous [outer, n, inner] x");
+  module.def("softmax_backward", &softmax_backward, py::arg("dx"), py::arg("dy"), py::arg("y"), py::arg("outer"),
+             py::arg("n"), py::arg("inner"), py::arg("log"), py::arg("stream"),
+             "the backward of softmax (log_softmax when log) from its output y");
 }
