@@ -355,3 +355,52 @@ def softmax_backward(dx, dy, y, log):
     shape = _ndim(y, "y", 3)
     _cuda().softmax_backward(_contiguous(dx, "dx", shape), _contiguous(dy, "dy", shape), _contiguous(y, "y", shape),
                              *shape, log, _stream())
+
+
+def _planes(x, name):
+    """(planes, h, w) of a [planes, h, w] array."""
+    return _ndim(x, name, 3)
+
+
+def max_pool2d(y, indices, x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    """Max pooling of contiguous x [planes, H, W] into y and int64 indices [planes, OH, OW]."""
+    planes, in_h, in_w = _planes(x, "x")
+    out_h, out_w = _planes(y, "y")[1:]
+    _cuda().max_pool2d(_contiguous(y, "y", (planes, out_h, out_w)),
+                       _int64_contiguous(indices, "indices", (planes, out_h, out_w)),
+                       _contiguous(x, "x", (planes, in_h, in_w)), planes, in_h, in_w, out_h, out_w,
+                       kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, _stream())
+
+
+def max_pool2d_backward(dx, dy, indices):
+    """dx [planes, H, W] = dy [planes, OH, OW] scattered to indices. An index outside the plane is a
+    ValueError, found by reading the indices' range back from the device (one synchronisation)."""
+    planes, in_h, in_w = _planes(dx, "dx")
+    out_h, out_w = _planes(dy, "dy")[1:]
+    index_ptr = _int64_contiguous(indices, "indices", (planes, out_h, out_w))
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= in_h * in_w:
+            raise ValueError(f"indices must lie in [0, {in_h * in_w}) (H·W of input_shape), got "
+                             f"{low if low < 0 else high}")
+    _cuda().max_pool2d_backward(_contiguous(dx, "dx", (planes, in_h, in_w)),
+                                _contiguous(dy, "dy", (planes, out_h, out_w)), index_ptr, planes, in_h * in_w,
+                                out_h * out_w, _stream())
+
+
+def avg_pool2d(y, x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad):
+    """Average pooling of contiguous x [planes, H, W] into y [planes, OH, OW]."""
+    planes, in_h, in_w = _planes(x, "x")
+    out_h, out_w = _planes(y, "y")[1:]
+    _cuda().avg_pool2d(_contiguous(y, "y", (planes, out_h, out_w)), _contiguous(x, "x", (planes, in_h, in_w)),
+                       planes, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                       count_include_pad, _stream())
+
+
+def avg_pool2d_backward(dx, dy, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad):
+    """The gradient dx [planes, H, W] of avg_pool2d from dy [planes, OH, OW]."""
+    planes, in_h, in_w = _planes(dx, "dx")
+    out_h, out_w = _planes(dy, "dy")[1:]
+    _cuda().avg_pool2d_backward(_contiguous(dx, "dx", (planes, in_h, in_w)),
+                                _contiguous(dy, "dy", (planes, out_h, out_w)), planes, in_h, in_w, out_h, out_w,
+                                kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad, _stream())

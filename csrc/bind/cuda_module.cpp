@@ -21,6 +21,7 @@
 #include "cuda/linear.cuh"
 #include "cuda/norm.cuh"
 #include "cuda/pointwise.cuh"
+#include "cuda/pool.cuh"
 #include "cuda/softmax.cuh"
 #include "cuda/optim.cuh"
 
@@ -380,6 +381,66 @@ void softmax_backward(Pointer dx, Pointer dy, Pointer y, int64_t outer, int64_t 
   mdlfast::cuda::softmax_backward(dx_ptr, dy_ptr, y_ptr, outer, n, inner, log, as_stream(stream));
 }
 
+// The geometry of a pooling call, checked as csrc/cpu/pool.h requires it.
+mdlfast::cpu::PoolGeometry pool_geometry(int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h,
+                                         int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                                         int64_t pad_w) {
+  for (int64_t v : {in_h, in_w, out_h, out_w, pad_h, pad_w}) check_size(v, "pooling size");
+  if (kernel_h < 1 || kernel_w < 1 || stride_h < 1 || stride_w < 1) fail("kernel and stride must be >= 1");
+  if (2 * pad_h > kernel_h || 2 * pad_w > kernel_w) fail("padding must be at most half the kernel");
+  if ((out_h > 0 && (out_h - 1) * stride_h - pad_h + kernel_h > in_h + 2 * pad_h) ||
+      (out_w > 0 && (out_w - 1) * stride_w - pad_w + kernel_w > in_w + 2 * pad_w))
+    fail("the output size does not fit the input and window");
+  return {in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w};
+}
+
+void max_pool2d(Pointer y, Pointer indices, Pointer x, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h,
+                int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                int64_t pad_w, Pointer stream) {
+  check_size(planes, "planes");
+  const auto g = pool_geometry(in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+  float* y_ptr = device_pointer<float>(y, "y", planes * out_h * out_w);
+  int64_t* index_ptr = device_pointer<int64_t>(indices, "indices", planes * out_h * out_w);
+  const float* x_ptr = device_pointer<const float>(x, "x", planes * in_h * in_w);
+  py::gil_scoped_release release;
+  mdlfast::cuda::max_pool2d(y_ptr, index_ptr, x_ptr, planes, g, as_stream(stream));
+}
+
+void max_pool2d_backward(Pointer dx, Pointer dy, Pointer indices, int64_t planes, int64_t in_hw, int64_t out_hw,
+                         Pointer stream) {
+  check_size(planes, "planes");
+  check_size(in_hw, "in_hw");
+  check_size(out_hw, "out_hw");
+  if (out_hw > 0 && in_hw == 0) fail("indices point into an empty plane");
+  float* dx_ptr = device_pointer<float>(dx, "dx", planes * in_hw);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", planes * out_hw);
+  const int64_t* index_ptr = device_pointer<const int64_t>(indices, "indices", planes * out_hw);
+  py::gil_scoped_release release;
+  mdlfast::cuda::max_pool2d_backward(dx_ptr, dy_ptr, index_ptr, planes, in_hw, out_hw, as_stream(stream));
+}
+
+void avg_pool2d(Pointer y, Pointer x, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
+                bool count_include_pad, Pointer stream) {
+  check_size(planes, "planes");
+  const auto g = pool_geometry(in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+  float* y_ptr = device_pointer<float>(y, "y", planes * out_h * out_w);
+  const float* x_ptr = device_pointer<const float>(x, "x", planes * in_h * in_w);
+  py::gil_scoped_release release;
+  mdlfast::cuda::avg_pool2d(y_ptr, x_ptr, planes, g, count_include_pad, as_stream(stream));
+}
+
+void avg_pool2d_backward(Pointer dx, Pointer dy, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h,
+                         int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                         int64_t pad_h, int64_t pad_w, bool count_include_pad, Pointer stream) {
+  check_size(planes, "planes");
+  const auto g = pool_geometry(in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+  float* dx_ptr = device_pointer<float>(dx, "dx", planes * in_h * in_w);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", planes * out_h * out_w);
+  py::gil_scoped_release release;
+  mdlfast::cuda::avg_pool2d_backward(dx_ptr, dy_ptr, planes, g, count_include_pad, as_stream(stream));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cuda, module) {
@@ -467,4 +528,20 @@ PYBIND11_MODULE(_cuda, module) {
   module.def("softmax_backward", &softmax_backward, py::arg("dx"), py::arg("dy"), py::arg("y"), py::arg("outer"),
              py::arg("n"), py::arg("inner"), py::arg("log"), py::arg("stream"),
              "the backward of softmax (log_softmax when log) from its output y");
+
+  module.def("max_pool2d", &max_pool2d, py::arg("y"), py::arg("indices"), py::arg("x"), py::arg("planes"),
+             py::arg("in_h"), py::arg("in_w"), py::arg("out_h"), py::arg("out_w"), py::arg("kernel_h"),
+             py::arg("kernel_w"), py::arg("stride_h"), py::arg("stride_w"), py::arg("pad_h"), py::arg("pad_w"),
+             py::arg("stream"), "max pooling of contiguous [planes, in_h, in_w] x, with int64 indices");
+  module.def("max_pool2d_backward", &max_pool2d_backward, py::arg("dx"), py::arg("dy"), py::arg("indices"),
+             py::arg("planes"), py::arg("in_hw"), py::arg("out_hw"), py::arg("stream"),
+             "dy scattered to the positions in indices (checked in [0, in_hw) by the caller)");
+  module.def("avg_pool2d", &avg_pool2d, py::arg("y"), py::arg("x"), py::arg("planes"), py::arg("in_h"),
+             py::arg("in_w"), py::arg("out_h"), py::arg("out_w"), py::arg("kernel_h"), py::arg("kernel_w"),
+             py::arg("stride_h"), py::arg("stride_w"), py::arg("pad_h"), py::arg("pad_w"),
+             py::arg("count_include_pad"), py::arg("stream"), "average pooling of contiguous [planes, in_h, in_w]");
+  module.def("avg_pool2d_backward", &avg_pool2d_backward, py::arg("dx"), py::arg("dy"), py::arg("planes"),
+             py::arg("in_h"), py::arg("in_w"), py::arg("out_h"), py::arg("out_w"), py::arg("kernel_h"),
+             py::arg("kernel_w"), py::arg("stride_h"), py::arg("stride_w"), py::arg("pad_h"), py::arg("pad_w"),
+             py::arg("count_include_pad"), py::arg("stream"), "the gradient of avg_pool2d, gathered per input");
 }
