@@ -404,3 +404,25 @@ def avg_pool2d_backward(dx, dy, kernel_h, kernel_w, stride_h, stride_w, pad_h, p
     _cuda().avg_pool2d_backward(_contiguous(dx, "dx", (planes, in_h, in_w)),
                                 _contiguous(dy, "dy", (planes, out_h, out_w)), planes, in_h, in_w, out_h, out_w,
                                 kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad, _stream())
+
+
+def batch_norm(y, save_mean, save_invstd, x, gamma, beta, running_mean, running_var, training, momentum, eps):
+    """Batch normalisation of contiguous x [n, c, s]; running_mean/running_var (or None) are updated
+    in place in training."""
+    n, c, s = _ndim(x, "x", 3)
+    _cuda().batch_norm(_contiguous(y, "y", (n, c, s)), _contiguous(save_mean, "save_mean", (c,)),
+                       _contiguous(save_invstd, "save_invstd", (c,)), _contiguous(x, "x", (n, c, s)),
+                       _optional_contiguous(gamma, "gamma", (c,)), _optional_contiguous(beta, "beta", (c,)),
+                       _optional_contiguous(running_mean, "running_mean", (c,)),
+                       _optional_contiguous(running_var, "running_var", (c,)), n, c, s, training, momentum, eps,
+                       _stream())
+
+
+def batch_norm_backward(dx, dgamma, dbeta, dy, x, gamma, save_mean, save_invstd, training):
+    """dx (and dgamma, dbeta when given) of batch_norm over contiguous [n, c, s] arrays."""
+    n, c, s = _ndim(x, "x", 3)
+    _cuda().batch_norm_backward(_contiguous(dx, "dx", (n, c, s)), _optional_contiguous(dgamma, "dgamma", (c,)),
+                                _optional_contiguous(dbeta, "dbeta", (c,)), _contiguous(dy, "dy", (n, c, s)),
+                                _contiguous(x, "x", (n, c, s)), _optional_contiguous(gamma, "gamma", (c,)),
+                                _contiguous(save_mean, "save_mean", (c,)),
+                                _contiguous(save_invstd, "save_invstd", (c,)), n, c, s, training, _stream())

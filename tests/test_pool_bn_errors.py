@@ -218,9 +218,13 @@ def test_batch_norm_running_statistics_must_be_updatable(api):
         bn(api, x, gamma=shared[:3], rm=shared[:3], rv=arr(3))
 
 
-def test_batch_norm_cupy_has_no_cuda_kernel_yet():
-    with pytest.raises(NotImplementedError, match="batch_norm has no CUDA kernel"):
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed")
+def test_batch_norm_of_cupy_arrays_without_cupy_asks_for_it():
+    with pytest.raises(ImportError, match=r"mdlfast\[cuda\]"):
         kernels.batch_norm(FakeCupyArray((4, 3)), None, None, None, None, training=True)
+
+
+def test_batch_norm_on_two_devices_is_refused():
     with pytest.raises(ValueError, match="different devices"):
         kernels.batch_norm(arr(4, 3), FakeCupyArray((3,)), None, None, None, training=True)
 

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "bind/activation_names.h"
+#include "cuda/batch_norm.cuh"
 #include "cuda/device_info.cuh"
 #include "cuda/gemm.cuh"
 #include "cuda/dropout.cuh"
@@ -441,6 +442,52 @@ void avg_pool2d_backward(Pointer dx, Pointer dy, int64_t planes, int64_t in_h, i
   mdlfast::cuda::avg_pool2d_backward(dx_ptr, dy_ptr, planes, g, count_include_pad, as_stream(stream));
 }
 
+void batch_norm(Pointer y, Pointer save_mean, Pointer save_invstd, Pointer x, const std::optional<Pointer>& gamma,
+                const std::optional<Pointer>& beta, const std::optional<Pointer>& running_mean,
+                const std::optional<Pointer>& running_var, int64_t n, int64_t c, int64_t s, bool training,
+                float momentum, float eps, Pointer stream) {
+  check_slab(n, c, s);
+  if (running_mean.has_value() != running_var.has_value())
+    fail("running_mean and running_var must both be given or both be None");
+  if (!(momentum >= 0.0f && momentum <= 1.0f)) fail("momentum must lie in [0, 1]");
+  if (!(eps > 0.0f)) fail("eps must be > 0");
+  const bool batch_stats = training || !running_mean;
+  if (batch_stats && n * s < 2) fail("batch statistics need more than 1 value per channel");
+  float* y_ptr = device_pointer<float>(y, "y", n * c * s);
+  float* mean_ptr = device_pointer<float>(save_mean, "save_mean", c);
+  float* invstd_ptr = device_pointer<float>(save_invstd, "save_invstd", c);
+  const float* x_ptr = device_pointer<const float>(x, "x", n * c * s);
+  const float* gamma_ptr = optional_pointer<const float>(gamma, "gamma", c);
+  const float* beta_ptr = optional_pointer<const float>(beta, "beta", c);
+  float* rm_ptr = optional_pointer<float>(running_mean, "running_mean", c);
+  float* rv_ptr = optional_pointer<float>(running_var, "running_var", c);
+  py::gil_scoped_release release;
+  if (batch_stats)
+    mdlfast::cuda::batch_norm_training(y_ptr, mean_ptr, invstd_ptr, rm_ptr, rv_ptr, x_ptr, gamma_ptr, beta_ptr, n, c,
+                                       s, momentum, eps, as_stream(stream));
+  else
+    mdlfast::cuda::batch_norm_inference(y_ptr, mean_ptr, invstd_ptr, x_ptr, gamma_ptr, beta_ptr, rm_ptr, rv_ptr, n,
+                                        c, s, eps, as_stream(stream));
+}
+
+void batch_norm_backward(Pointer dx, const std::optional<Pointer>& dgamma, const std::optional<Pointer>& dbeta,
+                         Pointer dy, Pointer x, const std::optional<Pointer>& gamma, Pointer save_mean,
+                         Pointer save_invstd, int64_t n, int64_t c, int64_t s, bool training, Pointer stream) {
+  check_slab(n, c, s);
+  if (dgamma.has_value() != dbeta.has_value()) fail("dgamma and dbeta come together");
+  float* dx_ptr = device_pointer<float>(dx, "dx", n * c * s);
+  float* dgamma_ptr = optional_pointer<float>(dgamma, "dgamma", c);
+  float* dbeta_ptr = optional_pointer<float>(dbeta, "dbeta", c);
+  const float* dy_ptr = device_pointer<const float>(dy, "dy", n * c * s);
+  const float* x_ptr = device_pointer<const float>(x, "x", n * c * s);
+  const float* gamma_ptr = optional_pointer<const float>(gamma, "gamma", c);
+  const float* mean_ptr = device_pointer<const float>(save_mean, "save_mean", c);
+  const float* invstd_ptr = device_pointer<const float>(save_invstd, "save_invstd", c);
+  py::gil_scoped_release release;
+  mdlfast::cuda::batch_norm_backward(dx_ptr, dgamma_ptr, dbeta_ptr, dy_ptr, x_ptr, gamma_ptr, mean_ptr, invstd_ptr,
+                                     n, c, s, training, as_stream(stream));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_cuda, module) {
@@ -544,4 +591,14 @@ PYBIND11_MODULE(_cuda, module) {
              py::arg("in_h"), py::arg("in_w"), py::arg("out_h"), py::arg("out_w"), py::arg("kernel_h"),
              py::arg("kernel_w"), py::arg("stride_h"), py::arg("stride_w"), py::arg("pad_h"), py::arg("pad_w"),
              py::arg("count_include_pad"), py::arg("stream"), "the gradient of avg_pool2d, gathered per input");
+
+  module.def("batch_norm", &batch_norm, py::arg("y"), py::arg("save_mean"), py::arg("save_invstd"), py::arg("x"),
+             py::arg("gamma"), py::arg("beta"), py::arg("running_mean"), py::arg("running_var"), py::arg("n"),
+             py::arg("c"), py::arg("s"), py::arg("training"), py::arg("momentum"), py::arg("eps"), py::arg("stream"),
+             "batch normalisation of contiguous [n, c, s] x (batch statistics when training or without running "
+             "statistics, which training updates in place)");
+  module.def("batch_norm_backward", &batch_norm_backward, py::arg("dx"), py::arg("dgamma"), py::arg("dbeta"),
+             py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("save_mean"), py::arg("save_invstd"),
+             py::arg("n"), py::arg("c"), py::arg("s"), py::arg("training"), py::arg("stream"),
+             "dx (and dgamma, dbeta) of batch_norm over contiguous [n, c, s] arrays");
 }
