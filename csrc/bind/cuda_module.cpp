@@ -389,8 +389,8 @@ mdlfast::cpu::PoolGeometry pool_geometry(int64_t in_h, int64_t in_w, int64_t out
   for (int64_t v : {in_h, in_w, out_h, out_w, pad_h, pad_w}) check_size(v, "pooling size");
   if (kernel_h < 1 || kernel_w < 1 || stride_h < 1 || stride_w < 1) fail("kernel and stride must be >= 1");
   if (2 * pad_h > kernel_h || 2 * pad_w > kernel_w) fail("padding must be at most half the kernel");
-  if ((out_h > 0 && (out_h - 1) * stride_h - pad_h + kernel_h > in_h + 2 * pad_h) ||
-      (out_w > 0 && (out_w - 1) * stride_w - pad_w + kernel_w > in_w + 2 * pad_w))
+  if ((out_h > 0 && (out_h - 1) * stride_h + kernel_h > in_h + 2 * pad_h) ||
+      (out_w > 0 && (out_w - 1) * stride_w + kernel_w > in_w + 2 * pad_w))
     fail("the output size does not fit the input and window");
   return {in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w};
 }
