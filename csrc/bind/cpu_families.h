@@ -18,5 +18,6 @@ void bind_cpu_loss(pybind11::module_& module);  // cross_entropy, mse, bce_with_
 void bind_cpu_dropout(pybind11::module_& module);  // dropout, dropout_backward
 void bind_cpu_pool(pybind11::module_& module);  // max/avg/adaptive pooling and their backwards
 void bind_cpu_batch_norm(pybind11::module_& module);  // batch_norm, batch_norm_backward
+void bind_cpu_rnn(pybind11::module_& module);  // recurrent_forward, recurrent_backward
 
 }  // namespace mdlfast::bind

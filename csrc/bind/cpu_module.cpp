@@ -62,4 +62,5 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_dropout(module);
   mdlfast::bind::bind_cpu_pool(module);
   mdlfast::bind::bind_cpu_batch_norm(module);
+  mdlfast::bind::bind_cpu_rnn(module);
 }

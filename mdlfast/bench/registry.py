@@ -35,6 +35,7 @@ _FAMILY_MODULES = (
     "mdlfast.bench.dropout",
     "mdlfast.bench.pool",
     "mdlfast.bench.batch_norm",
+    "mdlfast.bench.rnn",
 )
 
 

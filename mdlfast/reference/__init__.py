@@ -34,6 +34,20 @@ from mdlfast.reference.optim import (
     adam_step,
     adam_step_multi,
 )
+from mdlfast.reference.rnn import (
+    rnn,
+    rnn_backward,
+    lstm,
+    lstm_backward,
+    gru,
+    gru_backward,
+    rnn_cell,
+    rnn_cell_backward,
+    lstm_cell,
+    lstm_cell_backward,
+    gru_cell,
+    gru_cell_backward,
+)
 
 __all__ = [
     "gemm", "linear", "linear_backward",
@@ -52,4 +66,7 @@ __all__ = [
     "cross_entropy", "cross_entropy_backward", "mse", "mse_backward",
     "bce_with_logits", "bce_with_logits_backward",
     "dropout", "dropout_backward",
+    "rnn", "rnn_backward", "lstm", "lstm_backward", "gru", "gru_backward",
+    "rnn_cell", "rnn_cell_backward", "lstm_cell", "lstm_cell_backward",
+    "gru_cell", "gru_cell_backward",
 ]
