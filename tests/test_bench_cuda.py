@@ -23,7 +23,7 @@ def _bench(*arguments):
 def test_gpu_declarations_are_cuda_benches_with_an_mdlfast_side():
     benches = registry.benchmarks("cuda")
     assert {"gemm", "adam_step", "layer_norm", "embedding", "conv2d_backward",
-            "attention_forward_backward"} <= set(benches)
+            "attention_forward_backward", "lstm_backward"} <= set(benches)
     for bench in benches.values():
         assert bench.device == "cuda" and MDLFAST in bench.sides and bench.peers
         assert bench.full and bench.quick
