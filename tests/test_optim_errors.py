@@ -166,11 +166,14 @@ def test_cpu_rejects_bad_buffers():
         _cpu.rmsprop_step([arr(5, 2).T], [arr(2, 5)], [arr(2, 5)], [], [], 0.1, 0.99, 1e-8, 0.0, 0.0, False)
 
 
-def test_cupy_arrays_have_no_optimizer_kernel_yet():
-    """CuPy arrays are a supported type of mdlfast.kernels; until the CUDA optimizer kernels exist
-    the steps say so, naming the argument, rather than calling them the wrong type."""
+def test_optimizer_arguments_on_two_devices_are_refused():
+    """A CuPy parameter with a NumPy gradient (or the reverse) is a ValueError naming the argument,
+    raised before any kernel runs."""
     from test_errors import FakeCupyArray
 
     p = FakeCupyArray((4,))
-    with pytest.raises(NotImplementedError, match=r"no CUDA kernel yet; p must be a NumPy array"):
+    with pytest.raises(ValueError, match=r"g is a numpy array but the parameters are cupy arrays"):
         kernels.sgd_step(p, np.ones(4, np.float32), lr=0.1)
+    with pytest.raises(ValueError, match=r"params\[1\] is a numpy array but the parameters are cupy arrays"):
+        kernels.sgd_step_multi([FakeCupyArray((4,)), np.ones(4, np.float32)],
+                               [FakeCupyArray((4,)), np.ones(4, np.float32)], lr=0.1)

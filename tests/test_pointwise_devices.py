@@ -1,6 +1,9 @@
-"""The activation, softmax, loss and dropout families have C++ kernels only: CuPy arguments pass
-validation and then raise NotImplementedError; NumPy and CuPy arguments mixed raise ValueError."""
+"""The loss family has C++ kernels only: CuPy arguments pass validation and then raise
+NotImplementedError; activation, softmax and dropout have CUDA kernels, which without CuPy ask for it.
+NumPy and CuPy arguments mixed raise ValueError."""
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import pytest
@@ -54,9 +57,20 @@ CUPY_CALLS = {
 }
 
 
-@pytest.mark.parametrize("name", list(CUPY_CALLS))
+WITH_CUDA_KERNEL = ("activation", "activation_backward", "softmax", "log_softmax", "softmax_backward",
+                    "log_softmax_backward", "dropout", "dropout_backward")
+
+
+@pytest.mark.parametrize("name", [name for name in CUPY_CALLS if name not in WITH_CUDA_KERNEL])
 def test_cupy_arrays_have_no_cuda_kernel_yet(name):
     with pytest.raises(NotImplementedError, match=f"{name} has no CUDA kernel"):
+        CUPY_CALLS[name]()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed")
+@pytest.mark.parametrize("name", WITH_CUDA_KERNEL)
+def test_cupy_arrays_of_a_cuda_kernel_without_cupy_ask_for_it(name):
+    with pytest.raises(ImportError, match=r"mdlfast\[cuda\]"):
         CUPY_CALLS[name]()
 
 

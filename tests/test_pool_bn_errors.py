@@ -5,6 +5,8 @@ range; CuPy arrays without a CUDA kernel; direct mdlfast._cpu calls with bad buf
 """
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -122,13 +124,17 @@ def test_pool_mixed_devices_and_cupy(api):
         api.max_pool2d_backward(arr(1, 1, 2, 2), FakeCupyArray((1, 1, 2, 2), dtype=I64), (1, 1, 4, 4))
 
 
-def test_pool_cupy_arrays_have_no_cuda_kernel_yet():
-    with pytest.raises(NotImplementedError, match="max_pool2d has no CUDA kernel"):
-        kernels.max_pool2d(FakeCupyArray((1, 1, 4, 4)), 2)
-    with pytest.raises(NotImplementedError, match="avg_pool2d_backward has no CUDA kernel"):
-        kernels.avg_pool2d_backward(FakeCupyArray((1, 1, 2, 2)), (1, 1, 4, 4), 2)
+def test_adaptive_pooling_of_cupy_arrays_has_no_cuda_kernel_yet():
     with pytest.raises(NotImplementedError, match="global_avg_pool2d has no CUDA kernel"):
         kernels.global_avg_pool2d(FakeCupyArray((1, 1, 4, 4)))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed")
+def test_max_and_avg_pooling_of_cupy_arrays_without_cupy_ask_for_it():
+    with pytest.raises(ImportError, match=r"mdlfast\[cuda\]"):
+        kernels.max_pool2d(FakeCupyArray((1, 1, 4, 4)), 2)
+    with pytest.raises(ImportError, match=r"mdlfast\[cuda\]"):
+        kernels.avg_pool2d_backward(FakeCupyArray((1, 1, 2, 2)), (1, 1, 4, 4), 2)
 
 
 # ------------------------------------------------------------------------------ batch norm
@@ -212,9 +218,13 @@ def test_batch_norm_running_statistics_must_be_updatable(api):
         bn(api, x, gamma=shared[:3], rm=shared[:3], rv=arr(3))
 
 
-def test_batch_norm_cupy_has_no_cuda_kernel_yet():
-    with pytest.raises(NotImplementedError, match="batch_norm has no CUDA kernel"):
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed")
+def test_batch_norm_of_cupy_arrays_without_cupy_asks_for_it():
+    with pytest.raises(ImportError, match=r"mdlfast\[cuda\]"):
         kernels.batch_norm(FakeCupyArray((4, 3)), None, None, None, None, training=True)
+
+
+def test_batch_norm_on_two_devices_is_refused():
     with pytest.raises(ValueError, match="different devices"):
         kernels.batch_norm(arr(4, 3), FakeCupyArray((3,)), None, None, None, training=True)
 

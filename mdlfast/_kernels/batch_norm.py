@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from mdlfast._kernels.common import contiguous as _contiguous
-from mdlfast._kernels.common import cpu_backend as _cpu_backend
+from mdlfast._kernels.common import backend as _backend
 from mdlfast._validate.batch_norm import batch_norm_args, batch_norm_backward_args
 from mdlfast._validate.common import KERNEL_DTYPES
 
@@ -18,7 +18,7 @@ def batch_norm(x, gamma, beta, running_mean, running_var, *, training, momentum=
     training=training or running_mean is None)."""
     args = batch_norm_args(x, gamma, beta, running_mean, running_var, training, momentum, eps,
                            KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "batch_norm")
+    backend, xp = _backend(args.device)
     n, c, s = args.x.shape
     y = xp.empty((n, c, s), dtype=xp.float32)
     save_mean = xp.empty((c,), dtype=xp.float32)
@@ -36,7 +36,7 @@ def batch_norm_backward(dy, x, gamma, save_mean, save_invstd, *, training=True):
     training=True (batch statistics were used) differentiates through the mean and variance;
     training=False (eval with running statistics) treats them as constants: dx = dy·gamma·invstd."""
     args = batch_norm_backward_args(dy, x, gamma, save_mean, save_invstd, training, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "batch_norm_backward")
+    backend, xp = _backend(args.device)
     n, c, s = args.x.shape
     dx = xp.empty((n, c, s), dtype=xp.float32)
     affine = args.gamma is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdlfast._kernels.common import cpu_backend as _cpu_backend
+from mdlfast._kernels.common import backend as _backend
 from mdlfast._validate.common import KERNEL_DTYPES
 from mdlfast._validate.dropout import dropout_args, dropout_backward_args, dropout_scale, keep_threshold
 
@@ -15,7 +15,7 @@ def dropout(x, p, *, seed, offset=0):
     (seed, offset, element index) only: the same on every thread count, ISA and device. A call
     uses ceil(x.size / 4) Philox blocks from offset: pass offset += that to continue the stream."""
     args = dropout_args(x, p, seed, offset, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "dropout")
+    backend, xp = _backend(args.device)
     y = xp.empty(args.x.shape, dtype=xp.float32)
     mask = xp.empty(args.x.shape, dtype=xp.bool_)
     backend.dropout(y.reshape(-1), mask.reshape(-1), xp.ascontiguousarray(args.x).reshape(-1), args.seed,
@@ -26,7 +26,7 @@ def dropout(x, p, *, seed, offset=0):
 def dropout_backward(dy, mask, p):
     """dx = dy · (mask ? 1/(1-p) : 0)."""
     args = dropout_backward_args(dy, mask, p, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "dropout_backward")
+    backend, xp = _backend(args.device)
     dx = xp.empty(args.x.shape, dtype=xp.float32)
     backend.dropout_backward(dx.reshape(-1), xp.ascontiguousarray(args.x).reshape(-1),
                              xp.ascontiguousarray(args.mask).reshape(-1),

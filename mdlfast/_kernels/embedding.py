@@ -1,7 +1,7 @@
 """The embedding family: embedding, embedding_backward."""
 from __future__ import annotations
 
-from mdlfast._kernels.common import cpu_backend as _cpu_backend
+from mdlfast._kernels.common import backend as _backend
 from mdlfast._kernels.common import contiguous as _contiguous
 from mdlfast._validate.common import KERNEL_DTYPES
 from mdlfast._validate.embedding import embedding_args, embedding_backward_args
@@ -17,7 +17,7 @@ def embedding(indices, weight, *, padding_idx=None):
     y has shape indices.shape + (dim,). padding_idx only matters to the gradient, as in PyTorch.
     An index outside [0, num_embeddings) raises ValueError before anything is copied."""
     args = embedding_args(indices, weight, padding_idx, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "embedding")
+    backend, xp = _backend(args.device)
     y = xp.empty((args.indices.shape[0], args.weight.shape[1]), dtype=xp.float32)
     backend.embedding(y, _int64_indices(args.indices, xp), _contiguous(args.weight, xp))
     return y.reshape(args.out_shape)
@@ -27,7 +27,7 @@ def embedding_backward(dy, indices, num_embeddings, *, padding_idx=None):
     """dweight [num_embeddings, dim]: the rows of dy summed per index, the padding row zero.
     The sum is the same for any thread count."""
     args = embedding_backward_args(dy, indices, num_embeddings, padding_idx, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "embedding_backward")
+    backend, xp = _backend(args.device)
     dweight = xp.empty((args.num_embeddings, args.dy.shape[1]), dtype=xp.float32)
     padding = -1 if args.padding_idx is None else args.padding_idx
     backend.embedding_backward(dweight, _contiguous(args.dy, xp), _int64_indices(args.indices, xp),

@@ -1,7 +1,7 @@
 """The normalisation family: layer_norm, layer_norm_backward."""
 from __future__ import annotations
 
-from mdlfast._kernels.common import cpu_backend as _cpu_backend
+from mdlfast._kernels.common import backend as _backend
 from mdlfast._kernels.common import contiguous as _contiguous
 from mdlfast._validate.common import KERNEL_DTYPES
 from mdlfast._validate.norm import layer_norm_args, layer_norm_backward_args
@@ -11,7 +11,7 @@ def layer_norm(x, gamma, beta, *, eps=1e-5):
     """Layer normalisation over the last axis: (y, mean, rstd), with mean and rstd = 1/√(var + eps)
     of shape x.shape[:-1] (the biased variance, as PyTorch). gamma and beta are [d] or None."""
     args = layer_norm_args(x, gamma, beta, eps, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "layer_norm")
+    backend, xp = _backend(args.device)
     rows, d = args.x.shape
     y = xp.empty((rows, d), dtype=xp.float32)
     mean = xp.empty((rows,), dtype=xp.float32)
@@ -27,7 +27,7 @@ def layer_norm_backward(dy, x, gamma, mean, rstd):
     None when gamma is None (the signature has no beta, so a beta without gamma gets no gradient
     here; it is dy summed over the leading axes). They are the same for any thread count."""
     args = layer_norm_backward_args(dy, x, gamma, mean, rstd, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, "layer_norm_backward")
+    backend, xp = _backend(args.device)
     rows, d = args.x.shape
     dx = xp.empty((rows, d), dtype=xp.float32)
     affine = args.gamma is not None

@@ -1,42 +1,45 @@
 """The fused optimizer steps: sgd_step, rmsprop_step, adagrad_step, adam_step and their *_multi
-variants, which update every tensor of a list in one parallel pass. Float32 NumPy arrays only;
-parameters and state are updated in place, gradients may have any layout.
+variants, which update every tensor of a list in one parallel pass (one launch on the GPU). Float32
+NumPy arrays run the C++ kernels, float32 CuPy arrays the CUDA kernels; parameters and state are
+updated in place, gradients may have any layout.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mdlfast._kernels.common import backend
-from mdlfast._validate.common import KERNEL_DTYPES
+from mdlfast._validate.common import KERNEL_DTYPES, array_module
 from mdlfast._validate.optim import adagrad_args, adam_args, rmsprop_args, sgd_args
 
 
-def _cpu():
-    return backend("numpy")[0]
+def _backend(params):
+    """The kernels of the parameters' device (validation has put every argument on it)."""
+    return backend(array_module(params[0]) if params else "numpy")[0]
 
 
 def _contiguous(arrays):
     """C-contiguous copies of the arrays that are not (np.ascontiguousarray would make a 0-d
-    gradient 1-d)."""
-    return [x if x.flags.c_contiguous else np.ascontiguousarray(x) for x in arrays]
+    gradient 1-d); CuPy gradients are made contiguous by the CUDA dispatch."""
+    return [x if x.flags.c_contiguous or not isinstance(x, np.ndarray) else np.ascontiguousarray(x)
+            for x in arrays]
 
 
 def _sgd(a):
-    _cpu().sgd_step(a.params, _contiguous(a.grads), a.bufs or [], a.lr, a.momentum, a.dampening,
+    _backend(a.params).sgd_step(a.params, _contiguous(a.grads), a.bufs or [], a.lr, a.momentum, a.dampening,
                   a.nesterov, a.weight_decay, a.first_step)
 
 
 def _rmsprop(a):
-    _cpu().rmsprop_step(a.params, _contiguous(a.grads), a.square_avgs, a.bufs or [], a.grad_avgs or [],
+    _backend(a.params).rmsprop_step(a.params, _contiguous(a.grads), a.square_avgs, a.bufs or [], a.grad_avgs or [],
                       a.lr, a.alpha, a.eps, a.weight_decay, a.momentum, a.centered)
 
 
 def _adagrad(a):
-    _cpu().adagrad_step(a.params, _contiguous(a.grads), a.sum_sqs, a.lr, a.eps, a.weight_decay)
+    _backend(a.params).adagrad_step(a.params, _contiguous(a.grads), a.sum_sqs, a.lr, a.eps, a.weight_decay)
 
 
 def _adam(a):
-    _cpu().adam_step(a.params, _contiguous(a.grads), a.ms, a.vs, a.step, a.lr, a.beta1, a.beta2, a.eps,
+    _backend(a.params).adam_step(a.params, _contiguous(a.grads), a.ms, a.vs, a.step, a.lr, a.beta1, a.beta2, a.eps,
                    a.weight_decay, a.decoupled)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from mdlfast._kernels.common import backend as _any_backend
 from mdlfast._kernels.common import cpu_backend as _cpu_backend
 from mdlfast._validate.common import KERNEL_DTYPES
 from mdlfast._validate.pool import (
@@ -27,7 +28,7 @@ def _window(geo):
 
 
 def _max_pool(args, name):
-    backend, xp = _cpu_backend(args.device, name)
+    backend, xp = _any_backend(args.device)  # C++ or CUDA
     planes = args.x.shape[0]
     y = xp.empty((planes,) + args.geometry.out_hw, dtype=xp.float32)
     indices = xp.empty((planes,) + args.geometry.out_hw, dtype=xp.int64)
@@ -36,7 +37,7 @@ def _max_pool(args, name):
 
 
 def _max_pool_backward(args, name):
-    backend, xp = _cpu_backend(args.device, name)
+    backend, xp = _any_backend(args.device)  # C++ or CUDA
     h, w = args.input_shape[-2:]
     dx = xp.empty((math.prod(args.input_shape[:-2]), h, w), dtype=xp.float32)
     backend.max_pool2d_backward(dx, xp.ascontiguousarray(args.dy), xp.ascontiguousarray(args.indices))
@@ -44,14 +45,14 @@ def _max_pool_backward(args, name):
 
 
 def _avg_pool(args, count_include_pad, name):
-    backend, xp = _cpu_backend(args.device, name)
+    backend, xp = _any_backend(args.device)  # C++ or CUDA
     y = xp.empty((args.x.shape[0],) + args.geometry.out_hw, dtype=xp.float32)
     backend.avg_pool2d(y, xp.ascontiguousarray(args.x), *_window(args.geometry), count_include_pad)
     return y.reshape(args.out_shape)
 
 
 def _avg_pool_backward(args, count_include_pad, name):
-    backend, xp = _cpu_backend(args.device, name)
+    backend, xp = _any_backend(args.device)  # C++ or CUDA
     dx = xp.empty((args.dy.shape[0],) + args.geometry.in_hw, dtype=xp.float32)
     backend.avg_pool2d_backward(dx, xp.ascontiguousarray(args.dy), *_window(args.geometry),
                                 count_include_pad)

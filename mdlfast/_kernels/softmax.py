@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from mdlfast._kernels.common import cpu_backend as _cpu_backend
+from mdlfast._kernels.common import backend as _backend
 from mdlfast._validate.common import KERNEL_DTYPES
 from mdlfast._validate.softmax import softmax_args, softmax_backward_args
 
@@ -19,7 +19,7 @@ def _as_slab(x, shape3, xp):
 
 def _forward(x, axis, log, name):
     args = softmax_args(x, axis, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, name)
+    backend, xp = _backend(args.device)
     y = xp.empty(args.x.shape, dtype=xp.float32)
     if y.size:
         shape3 = _slab(args.x.shape, args.axis)
@@ -29,7 +29,7 @@ def _forward(x, axis, log, name):
 
 def _backward(dy, y, axis, log, name):
     args = softmax_backward_args(dy, y, axis, KERNEL_DTYPES)
-    backend, xp = _cpu_backend(args.device, name)
+    backend, xp = _backend(args.device)
     dx = xp.empty(args.y.shape, dtype=xp.float32)
     if dx.size:
         shape3 = _slab(args.y.shape, args.axis)

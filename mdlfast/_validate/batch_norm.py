@@ -47,15 +47,22 @@ def _check_channel_vector(value, name, x, dtypes):
     return value
 
 
+def _may_share_memory(a, b):
+    if isinstance(a, np.ndarray):
+        return np.may_share_memory(a, b)
+    import cupy  # a CuPy array exists, so CuPy is loaded already
+
+    return cupy.may_share_memory(a, b)
+
+
 def _check_updatable(value, name, others):
-    if not isinstance(value, np.ndarray):
-        return  # a CuPy array: the dispatch answers it (no CUDA kernel yet)
     if not value.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous: it is updated in place")
-    if not value.flags.writeable:
+    if not getattr(value.flags, "writeable", True):  # CuPy arrays are always writeable
         raise ValueError(f"{name} must be writeable: it is updated in place")
     for other_name, other in others.items():
-        if other is not None and other is not value and np.may_share_memory(value, other):
+        if (other is not None and other is not value and type(other) is type(value)
+                and _may_share_memory(value, other)):
             raise ValueError(f"{name} shares memory with {other_name}; it is updated in place")
 
 

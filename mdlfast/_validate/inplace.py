@@ -1,6 +1,7 @@
 """Checks for kernels that update arrays in place (the optimizer steps): parallel lists of arrays
 of one dtype and matching shapes, where every updated array is a C-contiguous, writeable NumPy
-array (a copy would silently lose the update) and no updated array overlaps any other argument.
+or CuPy array (a copy would silently lose the update), every array lives on the parameters' device,
+and no updated array overlaps any other argument.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mdlfast._validate.common import check_array
+from mdlfast._validate.common import array_module, check_array
 
 Named = List[Tuple[str, np.ndarray]]  # (the argument's name as reported, the array)
 
@@ -29,7 +30,7 @@ def named(name, value, multi, *, required=False):
 
 def _byte_range(x):
     """[first, last) byte addresses an array's elements can touch."""
-    start = end = x.__array_interface__["data"][0]
+    start = end = _data_address(x)
     for size, stride in zip(x.shape, x.strides):
         reach = (size - 1) * stride
         if reach < 0:
@@ -37,6 +38,13 @@ def _byte_range(x):
         else:
             end += reach
     return start, end + x.itemsize
+
+
+def _data_address(x):
+    """The address of a NumPy or CuPy array's first element (device addresses for CuPy)."""
+    if isinstance(x, np.ndarray):
+        return x.__array_interface__["data"][0]
+    return x.data.ptr
 
 
 def _check_no_overlap(lists):
@@ -63,14 +71,18 @@ def check_inplace_lists(params: Named, others: Sequence[Tuple[str, Optional[Name
     Checks types, dtypes (all that of the first parameter), lengths, shapes, layout and aliasing.
     """
     for name, x in params:
-        _check_numpy(x, name, dtypes)
+        check_array(x, name, dtypes)
     dtype = params[0][1].dtype if params else None
+    device = array_module(params[0][1]) if params else None
+    for name, p in params:
+        _check_device(p, name, device)
     given = [(name, pairs, written) for name, pairs, written in others if pairs is not None]
     for list_name, pairs, written in given:
         if len(pairs) != len(params):
             raise ValueError(f"{list_name} must have one array per parameter ({len(params)}), got {len(pairs)}")
         for (name, x), (p_name, p) in zip(pairs, params):
-            _check_numpy(x, name, dtypes)
+            check_array(x, name, dtypes)
+            _check_device(x, name, device)
             if x.dtype != dtype:
                 raise TypeError(f"{name} must have the dtype of the parameters ({dtype}), got {x.dtype}")
             if x.shape != p.shape:
@@ -86,14 +98,14 @@ def check_inplace_lists(params: Named, others: Sequence[Tuple[str, Optional[Name
     _check_no_overlap(lists)
 
 
-def _check_numpy(x, name, dtypes):
-    check_array(x, name, dtypes)
-    if not isinstance(x, np.ndarray):  # a CuPy array: a supported type whose kernels are not written yet
-        raise NotImplementedError(f"the optimizer steps have no CUDA kernel yet; {name} must be a NumPy array")
+def _check_device(x, name, device):
+    if array_module(x) != device:
+        raise ValueError(f"{name} is a {array_module(x)} array but the parameters are {device} arrays; "
+                         "every argument must be on one device")
 
 
 def _check_updatable(x, name):
     if not x.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous: it is updated in place")
-    if not x.flags.writeable:
+    if not getattr(x.flags, "writeable", True):  # CuPy arrays are always writeable
         raise ValueError(f"{name} must be writeable: it is updated in place")

@@ -45,13 +45,21 @@ def add_parser(commands):
                        help=f"rounds per case; each side runs once per round, the sides alternating, and "
                             f"keeps its best round median, so a burst of load from a neighbour spoils one "
                             f"round rather than the ratio (default {FULL.rounds}, {QUICK.rounds} with --quick)")
+    bench.add_argument("--device", choices=registry.DEVICES, default="cpu",
+                       help="cuda: the GPU benchmarks on CuPy arrays against CuPy (cuBLAS, TF32 off) and PyTorch "
+                            "(cuBLAS, cuDNN, fused Adam, SDPA), timed with CUDA events (default: %(default)s)")
     bench.add_argument("--list", action="store_true", help="list the kernels and their shapes, and exit")
     bench.set_defaults(run=_run)
 
 
 def _run(args):
+    for name in args.kernels:  # --kernel was checked against the CPU list, before --device was known
+        try:
+            registry.get(name, args.device)
+        except KeyError as err:
+            raise SystemExit(f"mdlfast bench: error: {err.args[0]}") from None
     if args.list:
-        _print_list(registry.benchmarks().values())
+        _print_list(registry.benchmarks(args.device).values())
         return 0
     settings = QUICK if args.quick else FULL
     options = runner.Options(
@@ -62,17 +70,18 @@ def _run(args):
         min_count=settings.min_count,
         rounds=args.rounds or settings.rounds,
         peak_seconds=settings.peak_seconds,
-        json_path=_json_path(args.json),
+        json_path=_json_path(args.json, args.device),
+        device=args.device,
     )
     return runner.run(options)
 
 
-def _json_path(argument):
+def _json_path(argument, device="cpu"):
     if argument is None:
         return None
     if argument:
         return Path(argument)
-    return results.default_path(mdlfast.config(), results.utc_now())
+    return results.default_path(mdlfast.config(), results.utc_now(), device)
 
 
 def _print_list(benches):
@@ -84,10 +93,10 @@ def _print_list(benches):
 
 
 def _kernel_name(text):
-    try:
-        registry.get(text)
-    except KeyError as err:
-        raise argparse.ArgumentTypeError(err.args[0]) from None
+    """A kernel benchmarked on some device; whether on the one chosen is checked after parsing."""
+    if not any(text in registry.benchmarks(device) for device in registry.DEVICES):
+        known = ", ".join(dict.fromkeys(n for d in registry.DEVICES for n in registry.benchmarks(d)))
+        raise argparse.ArgumentTypeError(f"unknown kernel {text!r}; known kernels: {known}")
     return text
 
 

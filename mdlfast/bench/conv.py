@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 
 from mdlfast import kernels, reference
+from mdlfast.bench import gpu
 from mdlfast.bench.registry import MDLFAST, REFERENCE, Case, KernelBench, Side
 
 _SEED = 0
@@ -109,5 +110,74 @@ BENCHMARKS = (
         },
         full=tuple(_case(*layer, backward=True) for layer in _LAYERS),
         quick=tuple(_case(*layer, backward=True) for layer in _QUICK),
+    ),
+)
+
+
+# GPU: the target is forward+backward >= 0.7x cuDNN (through PyTorch, TF32 off) on the
+# ResNet layers at N=256. mdlfast's side reports its NotImplementedError until conv2d has a CUDA
+# kernel; the cuDNN times are recorded regardless.
+
+def _training_step_cuda(params):
+    x, w, b, dy = gpu.to_cupy(*_operands(*params))
+    padding = params[-1]
+
+    def step():
+        y = kernels.conv2d(x, w, b, padding=padding)
+        return y, kernels.conv2d_backward(dy, x, w, padding=padding)
+
+    return step
+
+
+def _forward_cuda(params):
+    x, w, b, _ = gpu.to_cupy(*_operands(*params))
+    return partial(kernels.conv2d, x, w, b, padding=params[-1])
+
+
+def _forward_torch_cuda(params):
+    import torch.nn.functional as F
+
+    x, w, b, _ = gpu.to_torch_cuda(*_operands(*params))
+    return partial(F.conv2d, x, w, b, padding=params[-1])
+
+
+def _training_step_torch_cuda(params):
+    import torch
+    import torch.backends.cudnn
+    import torch.nn.functional as F
+
+    torch.backends.cudnn.benchmark = True  # cuDNN picks its fastest algorithm during the warm-up
+    x, w, b = gpu.to_torch_cuda(*_operands(*params)[:3], requires_grad=True)
+    (dy,) = gpu.to_torch_cuda(_operands(*params)[3])
+    padding = params[-1]
+
+    def step():
+        y = F.conv2d(x, w, b, padding=padding)
+        return y, torch.autograd.grad(y, (x, w, b), dy)
+
+    return step
+
+
+_RESNET_N256 = ((256, 64, 56, 56, 64, 3, 1), (256, 128, 28, 28, 128, 3, 1), (256, 256, 14, 14, 256, 3, 1),
+                (256, 512, 7, 7, 512, 3, 1))
+
+CUDA_BENCHMARKS = (
+    KernelBench(
+        name="conv2d",
+        shape_legend="N x C x H x W  C -> O  kh x kw [padding], stride 1 (float32, TF32 off)",
+        unit="flop",
+        sides={MDLFAST: gpu.cupy_side(_forward_cuda), "torch": gpu.torch_side(_forward_torch_cuda)},
+        full=tuple(_case(*layer) for layer in _RESNET_N256),
+        quick=(_case(*_RESNET_N256[1]),),
+        device="cuda",
+    ),
+    KernelBench(
+        name="conv2d_backward",
+        shape_legend="forward + backward (y, dx, dw, db): N x C x H x W  C -> O  kh x kw [padding]",
+        unit="flop",
+        sides={MDLFAST: gpu.cupy_side(_training_step_cuda), "torch": gpu.torch_side(_training_step_torch_cuda)},
+        full=tuple(_case(*layer, backward=True) for layer in _RESNET_N256),
+        quick=(_case(*_RESNET_N256[1], backward=True),),
+        device="cuda",
     ),
 )

@@ -12,6 +12,7 @@ from functools import partial
 import numpy as np
 
 from mdlfast import kernels, reference
+from mdlfast.bench import gpu
 from mdlfast.bench.registry import MDLFAST, REFERENCE, Case, KernelBench, Side
 
 _SEED = 0
@@ -111,5 +112,57 @@ BENCHMARKS = (
         },
         full=(_case(*_VOCABULARY, backward=True),),
         quick=(_case(*_QUICK, backward=True),),
+    ),
+)
+
+
+# GPU: the same shapes on CuPy arrays against PyTorch's CUDA embedding.
+
+def _embedding_cuda_mdlfast(params):
+    return partial(kernels.embedding, *gpu.to_cupy(*_forward_operands(*params)))
+
+
+def _embedding_torch_cuda(params):
+    import torch.nn.functional as F
+
+    return partial(F.embedding, *gpu.to_torch_cuda(*_forward_operands(*params)))
+
+
+def _embedding_backward_cuda_mdlfast(params):
+    dy, indices, num_embeddings = _backward_operands(*params)
+    return partial(kernels.embedding_backward, *gpu.to_cupy(dy, indices), num_embeddings)
+
+
+def _embedding_backward_torch_cuda(params):
+    import torch
+    import torch.nn.functional as F
+
+    indices, weight = _forward_operands(*params)
+    (indices,) = gpu.to_torch_cuda(indices)
+    (weight,) = gpu.to_torch_cuda(weight, requires_grad=True)
+    y = F.embedding(indices, weight)
+    (dy,) = gpu.to_torch_cuda(_upstream_gradient(*params[2:], params[1]))
+    return partial(torch.autograd.grad, y, (weight,), dy, retain_graph=True)
+
+
+CUDA_BENCHMARKS = (
+    KernelBench(
+        name="embedding",
+        shape_legend="num_embeddings x dim [batch x length]",
+        unit="byte",
+        sides={MDLFAST: gpu.cupy_side(_embedding_cuda_mdlfast), "torch": gpu.torch_side(_embedding_torch_cuda)},
+        full=(_case(*_VOCABULARY),),
+        quick=(_case(*_VOCABULARY),),
+        device="cuda",
+    ),
+    KernelBench(
+        name="embedding_backward",
+        shape_legend="num_embeddings x dim [batch x length]",
+        unit="byte",
+        sides={MDLFAST: gpu.cupy_side(_embedding_backward_cuda_mdlfast),
+               "torch": gpu.torch_side(_embedding_backward_torch_cuda)},
+        full=(_case(*_VOCABULARY, backward=True),),
+        quick=(_case(*_VOCABULARY, backward=True),),
+        device="cuda",
     ),
 )

@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 
 from mdlfast import kernels, reference
+from mdlfast.bench import gpu
 from mdlfast.bench.registry import MDLFAST, REFERENCE, Case, KernelBench, Side
 
 _SEED = 0
@@ -187,5 +188,96 @@ BENCHMARKS = (
         },
         full=(_linear_case(*_MLP_LAYER, backward=True), _linear_case(*_WIDE_LAYER, backward=True)),
         quick=(_linear_case(*_MLP_LAYER, backward=True),),
+    ),
+)
+
+
+# GPU: the fp32 target is 4096³ against cuBLAS SGEMM (CuPy matmul, TF32 off).
+
+def _gemm_cuda_mdlfast(params):
+    return partial(kernels.gemm, *gpu.to_cupy(*_gemm_operands(*params)))
+
+
+def _gemm_cupy(params):
+    import cupy as cp
+
+    return partial(cp.matmul, *gpu.to_cupy(*_gemm_operands(*params)))
+
+
+def _gemm_torch_cuda(params):
+    import torch
+
+    return partial(torch.mm, *gpu.to_torch_cuda(*_gemm_operands(*params)))
+
+
+def _linear_cuda_mdlfast(params):
+    *sizes, activation = params
+    return partial(kernels.linear, *gpu.to_cupy(*_linear_operands(*sizes)), activation=activation)
+
+
+def _linear_torch_cuda(params):
+    import torch.nn.functional as F
+
+    *sizes, activation = params
+    x, w, b = gpu.to_torch_cuda(*_linear_operands(*sizes))
+    if activation is None:
+        return partial(F.linear, x, w, b)
+    act = getattr(F, activation)
+    return lambda: act(F.linear(x, w, b))
+
+
+def _linear_backward_cuda_mdlfast(params):
+    dy, x, w, saved, activation = _backward_inputs(params)
+    dy, x, w = gpu.to_cupy(dy, x, w)
+    saved = {name: gpu.to_cupy(value)[0] for name, value in saved.items()}
+    return partial(kernels.linear_backward, dy, x, w, activation=activation, **saved)
+
+
+def _linear_backward_torch_cuda(params):
+    import torch
+    import torch.nn.functional as F
+
+    *sizes, activation = params
+    x, w, b = gpu.to_torch_cuda(*_linear_operands(*sizes), requires_grad=True)
+    y = F.linear(x, w, b)
+    if activation is not None:
+        y = getattr(F, activation)(y)
+    (dy,) = gpu.to_torch_cuda(_upstream_gradient(tuple(y.shape)))
+    return partial(torch.autograd.grad, y, (x, w, b), dy, retain_graph=True)
+
+
+CUDA_BENCHMARKS = (
+    KernelBench(
+        name="gemm",
+        shape_legend="M x N x K (float32, TF32 off)",
+        unit="flop",
+        sides={
+            MDLFAST: gpu.cupy_side(_gemm_cuda_mdlfast),
+            "cupy": gpu.cupy_side(_gemm_cupy),
+            "torch": gpu.torch_side(_gemm_torch_cuda),
+        },
+        full=(_gemm_case(4096, 4096, 4096), _gemm_case(2048, 2048, 2048), _gemm_case(1024, 1024, 1024),
+              _gemm_case(256, 1024, 4096), _gemm_case(64, 256, 784)),
+        quick=(_gemm_case(1024, 1024, 1024), _gemm_case(4096, 4096, 4096)),
+        device="cuda",
+    ),
+    KernelBench(
+        name="linear",
+        shape_legend="batch x in -> out [activation]",
+        unit="flop",
+        sides={MDLFAST: gpu.cupy_side(_linear_cuda_mdlfast), "torch": gpu.torch_side(_linear_torch_cuda)},
+        full=(_linear_case(*_MLP_LAYER), _linear_case(4096, 4096, 4096, "gelu")),
+        quick=(_linear_case(4096, 4096, 4096, "gelu"),),
+        device="cuda",
+    ),
+    KernelBench(
+        name="linear_backward",
+        shape_legend="batch x in -> out [activation]",
+        unit="flop",
+        sides={MDLFAST: gpu.cupy_side(_linear_backward_cuda_mdlfast),
+               "torch": gpu.torch_side(_linear_backward_torch_cuda)},
+        full=(_linear_case(*_MLP_LAYER, backward=True), _linear_case(4096, 4096, 4096, "gelu", backward=True)),
+        quick=(_linear_case(4096, 4096, 4096, "gelu", backward=True),),
+        device="cuda",
     ),
 )

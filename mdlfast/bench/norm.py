@@ -11,6 +11,7 @@ from functools import partial
 import numpy as np
 
 from mdlfast import kernels, reference
+from mdlfast.bench import gpu
 from mdlfast.bench.registry import MDLFAST, REFERENCE, Case, KernelBench, Side
 
 _SEED = 0
@@ -105,5 +106,58 @@ BENCHMARKS = (
         },
         full=(_case(*_BATCH, backward=True), _case(*_TOKENS, backward=True)),
         quick=(_case(*_QUICK, backward=True),),
+    ),
+)
+
+
+# GPU: the same shapes on CuPy arrays against PyTorch's CUDA layer_norm.
+
+def _layer_norm_cuda_mdlfast(params):
+    return partial(kernels.layer_norm, *gpu.to_cupy(*_forward_operands(*params)))
+
+
+def _layer_norm_torch_cuda(params):
+    import torch.nn.functional as F
+
+    x, gamma, beta = gpu.to_torch_cuda(*_forward_operands(*params))
+    return partial(F.layer_norm, x, (x.shape[-1],), gamma, beta)
+
+
+def _layer_norm_backward_cuda_mdlfast(params):
+    x, gamma, beta = gpu.to_cupy(*_forward_operands(*params))
+    _, mean, rstd = kernels.layer_norm(x, gamma, beta)
+    (dy,) = gpu.to_cupy(_upstream_gradient(*params))
+    return partial(kernels.layer_norm_backward, dy, x, gamma, mean, rstd)
+
+
+def _layer_norm_backward_torch_cuda(params):
+    import torch
+    import torch.nn.functional as F
+
+    x, gamma, beta = gpu.to_torch_cuda(*_forward_operands(*params), requires_grad=True)
+    y = F.layer_norm(x, (x.shape[-1],), gamma, beta)
+    (dy,) = gpu.to_torch_cuda(_upstream_gradient(*params))
+    return partial(torch.autograd.grad, y, (x, gamma, beta), dy, retain_graph=True)
+
+
+CUDA_BENCHMARKS = (
+    KernelBench(
+        name="layer_norm",
+        shape_legend="rows x features",
+        unit="byte",
+        sides={MDLFAST: gpu.cupy_side(_layer_norm_cuda_mdlfast), "torch": gpu.torch_side(_layer_norm_torch_cuda)},
+        full=(_case(*_BATCH), _case(*_TOKENS)),
+        quick=(_case(*_TOKENS),),
+        device="cuda",
+    ),
+    KernelBench(
+        name="layer_norm_backward",
+        shape_legend="rows x features",
+        unit="byte",
+        sides={MDLFAST: gpu.cupy_side(_layer_norm_backward_cuda_mdlfast),
+               "torch": gpu.torch_side(_layer_norm_backward_torch_cuda)},
+        full=(_case(*_BATCH, backward=True), _case(*_TOKENS, backward=True)),
+        quick=(_case(*_TOKENS, backward=True),),
+        device="cuda",
     ),
 )

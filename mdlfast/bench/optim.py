@@ -13,6 +13,7 @@ from functools import partial
 import numpy as np
 
 from mdlfast import kernels, reference
+from mdlfast.bench import gpu
 from mdlfast.bench.registry import MDLFAST, REFERENCE, Case, KernelBench, Side
 
 _SEED = 0
@@ -102,5 +103,70 @@ BENCHMARKS = (
         },
         full=(_case(10_000_000, _SGD_ACCESSES), _case(1_000_000, _SGD_ACCESSES)),
         quick=(_case(1_000_000, _SGD_ACCESSES),),
+    ),
+)
+
+
+# GPU: the issue's target is >= 85% of the device-to-device copy bandwidth (the "% peak" column)
+# and >= 1.0x PyTorch's fused Adam.
+
+def _adam_cuda_mdlfast(params):
+    import cupy as cp
+
+    p, g = gpu.to_cupy(*_param_and_grad(*params))
+    return partial(kernels.adam_step, p, g, cp.zeros_like(p), cp.zeros_like(p), step=_ADAM_STEP, **_ADAM)
+
+
+def _torch_cuda_step(optimizer_class, params, **options):
+    """As _torch_step, with the tensor and its gradient on the GPU."""
+    import torch
+
+    p, g = gpu.to_torch_cuda(*_param_and_grad(*params))
+    p = torch.nn.Parameter(p)
+    p.grad = g
+    optimizer = optimizer_class([p], **options)
+    optimizer.step()
+    return optimizer.step
+
+
+def _adam_torch_cuda(params):
+    import torch
+
+    return _torch_cuda_step(torch.optim.Adam, params, lr=_ADAM["lr"], betas=(_ADAM["beta1"], _ADAM["beta2"]),
+                            eps=_ADAM["eps"], fused=True)
+
+
+def _sgd_cuda_mdlfast(params):
+    import cupy as cp
+
+    p, g = gpu.to_cupy(*_param_and_grad(*params))
+    return partial(kernels.sgd_step, p, g, buf=cp.zeros_like(p), **_SGD)
+
+
+def _sgd_torch_cuda(params):
+    import torch
+
+    return _torch_cuda_step(torch.optim.SGD, params, **_SGD)  # PyTorch's default on CUDA: foreach
+
+
+CUDA_BENCHMARKS = (
+    KernelBench(
+        name="adam_step",
+        shape_legend="parameters (% peak: of the device-to-device copy bandwidth)",
+        unit="byte",
+        sides={MDLFAST: gpu.cupy_side(_adam_cuda_mdlfast), "torch": gpu.torch_side(_adam_torch_cuda)},
+        full=(_case(100_000_000, _ADAM_ACCESSES), _case(10_000_000, _ADAM_ACCESSES),
+              _case(1_000_000, _ADAM_ACCESSES)),
+        quick=(_case(10_000_000, _ADAM_ACCESSES),),
+        device="cuda",
+    ),
+    KernelBench(
+        name="sgd_step",
+        shape_legend="parameters (momentum 0.9)",
+        unit="byte",
+        sides={MDLFAST: gpu.cupy_side(_sgd_cuda_mdlfast), "torch": gpu.torch_side(_sgd_torch_cuda)},
+        full=(_case(100_000_000, _SGD_ACCESSES), _case(10_000_000, _SGD_ACCESSES)),
+        quick=(_case(10_000_000, _SGD_ACCESSES),),
+        device="cuda",
     ),
 )

@@ -3,6 +3,11 @@
 A side is one implementation of the kernel: "mdlfast" (mdlfast.kernels), "reference"
 (mdlfast.reference) and peers such as "numpy" or "torch". A side's setup builds the inputs for a
 case and returns the zero-argument callable that is timed, so input creation is never timed.
+
+A family module lists its CPU benchmarks in BENCHMARKS and, optionally, its GPU benchmarks in
+CUDA_BENCHMARKS (KernelBench with device="cuda"): there every side queues its work on the legacy
+default stream (CuPy's and PyTorch's default), times come from CUDA events around each call, and
+the "reference" side is optional (the NumPy reference runs on the CPU).
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from typing import Callable, Mapping, Optional, Tuple
 MDLFAST = "mdlfast"
 REFERENCE = "reference"
 RATE_UNITS = {"flop": "GFLOP/s", "byte": "GB/s"}  # how a case's work per second is reported
+DEVICES = ("cpu", "cuda")
+_DECLARATIONS = {"cpu": "BENCHMARKS", "cuda": "CUDA_BENCHMARKS"}  # the module attribute per device
 
 # Modules that define BENCHMARKS; imported on first use so that `mdlfast --help` stays cheap.
 _FAMILY_MODULES = (
@@ -52,13 +59,17 @@ class KernelBench:
     name: str  # the mdlfast.kernels function benchmarked
     shape_legend: str  # how to read a case label, e.g. "M x N x K"
     unit: str  # "flop" (rates in GFLOP/s, compared with the FMA peak) or "byte" (GB/s)
-    sides: Mapping[str, Side]  # must hold MDLFAST and REFERENCE; the rest are peers
+    sides: Mapping[str, Side]  # must hold MDLFAST (and REFERENCE on the CPU); the rest are peers
     full: Tuple[Case, ...]
     quick: Tuple[Case, ...]
+    device: str = "cpu"  # "cpu" or "cuda": where the sides run and how they are timed
     peers: Tuple[str, ...] = field(init=False)
 
     def __post_init__(self):
-        missing = {MDLFAST, REFERENCE} - set(self.sides)
+        if self.device not in DEVICES:
+            raise ValueError(f"benchmark {self.name!r}: device must be one of {list(DEVICES)}, got {self.device!r}")
+        required = {MDLFAST, REFERENCE} if self.device == "cpu" else {MDLFAST}
+        missing = required - set(self.sides)
         if missing:
             raise ValueError(f"benchmark {self.name!r} lacks the sides {sorted(missing)}")
         if self.unit not in RATE_UNITS:
@@ -75,18 +86,18 @@ class KernelBench:
         raise KeyError(f"benchmark {self.name!r} has no case {label!r}")
 
 
-def benchmarks():
-    """Every declared KernelBench by name, in declaration order."""
+def benchmarks(device="cpu"):
+    """Every KernelBench declared for device ("cpu" or "cuda") by name, in declaration order."""
     found = {}
     for module_name in _FAMILY_MODULES:
-        for bench in importlib.import_module(module_name).BENCHMARKS:
+        for bench in getattr(importlib.import_module(module_name), _DECLARATIONS[device], ()):
             found[bench.name] = bench
     return found
 
 
-def get(name):
-    """The KernelBench called name; KeyError naming the known ones otherwise."""
-    known = benchmarks()
+def get(name, device="cpu"):
+    """The KernelBench called name on device; KeyError naming the known ones otherwise."""
+    known = benchmarks(device)
     if name not in known:
-        raise KeyError(f"unknown kernel {name!r}; known kernels: {', '.join(known)}")
+        raise KeyError(f"unknown kernel {name!r} for --device {device}; known kernels: {', '.join(known)}")
     return known[name]

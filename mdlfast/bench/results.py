@@ -26,8 +26,11 @@ def machine_name(config):
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "machine"
 
 
-def default_path(config, started):
-    return RESULTS_DIRECTORY / f"{machine_name(config)}-{started:%Y%m%dT%H%M%SZ}.json"
+def default_path(config, started, device="cpu"):
+    name = machine_name(config)
+    if device == "cuda" and config.get("gpus"):  # the GPU's name, as the issue asks of GPU results
+        name = re.sub(r"[^a-z0-9]+", "-", config["gpus"][0]["name"].lower()).strip("-")
+    return RESULTS_DIRECTORY / f"{name}-{started:%Y%m%dT%H%M%SZ}.json"
 
 
 def git_commit():
@@ -47,7 +50,8 @@ def _git(directory, *arguments):
     return done.stdout.strip()
 
 
-def document(*, config, started, suite, threads, min_time_s, rounds, peaks, rows):
+def document(*, config, started, suite, threads, min_time_s, rounds, peaks, rows, device="cpu",
+             copy_gbps=None):
     commit, dirty = git_commit()
     return {
         "machine": platform.node(),
@@ -60,6 +64,8 @@ def document(*, config, started, suite, threads, min_time_s, rounds, peaks, rows
         "min_time_s": min_time_s,
         "rounds": rounds,
         "peak_gflops": {str(t): gflops for t, gflops in peaks.items()},
+        "device": device,
+        "copy_gbps": copy_gbps,
         "rows": [row.as_dict() for row in rows],
     }
 

@@ -15,6 +15,7 @@ from functools import partial
 import numpy as np
 
 from mdlfast import kernels, reference
+from mdlfast.bench import gpu
 from mdlfast.bench.registry import MDLFAST, REFERENCE, Case, KernelBench, Side
 
 _SEED = 0
@@ -146,3 +147,48 @@ def _benches(kind):
 
 
 BENCHMARKS = (*_benches("lstm"), *_benches("gru"))
+
+
+# GPU: the issue's target is LSTM forward+backward >= 1.0x cuDNN (torch.nn.LSTM on CUDA) at T=50,
+# N=32, hidden 256. mdlfast's side reports its NotImplementedError until the recurrent family has
+# CUDA kernels; the cuDNN times are recorded regardless.
+
+def _train_step_cuda(kind, params):
+    t, n, _, hidden = params
+    ops = {name: gpu.to_cupy(value)[0] for name, value in _operands(kind, *params).items()}
+    (dy,) = gpu.to_cupy(_upstream_gradient(t, n, hidden))
+    return partial(_train_step, kernels, kind, ops, dy)
+
+
+def _torch_cuda_train_step(kind, params):
+    """cuDNN's forward and backward through time (torch.nn on CUDA, TF32 off)."""
+    gpu.to_torch_cuda()  # switches TF32 off
+    torch, module, x, state = _torch_module(kind, params)
+    module = module.cuda()
+    x = x.cuda().requires_grad_()
+    state = ((state[0][0].cuda(), state[0][1].cuda()),) if kind == "lstm" else (state[0].cuda(),)
+    t, n, _, hidden = params
+    dy = torch.from_numpy(_upstream_gradient(t, n, hidden)).cuda()
+
+    def run():
+        y = module(x, *state)[0]
+        return torch.autograd.grad(y, (x, *module.parameters()), dy)
+
+    return run
+
+
+def _cuda_bench(kind):
+    case = Case("x".join(map(str, _FULL)), _FULL, _flops(kind, *_FULL, True))
+    return KernelBench(
+        name=f"{kind}_backward",
+        shape_legend="T x N x in x H, forward + backward",
+        unit="flop",
+        sides={MDLFAST: gpu.cupy_side(partial(_train_step_cuda, kind)),
+               "torch": gpu.torch_side(partial(_torch_cuda_train_step, kind))},
+        full=(case,),
+        quick=(case,),
+        device="cuda",
+    )
+
+
+CUDA_BENCHMARKS = (_cuda_bench("lstm"), _cuda_bench("gru"))

@@ -16,6 +16,7 @@ class Row:
     work: float  # flops or bytes of one call
     unit: str  # "flop" or "byte"
     peak_gflops: Optional[float]  # the FMA peak on `threads` threads; None where not measured
+    copy_gbps: Optional[float] = None  # the GPU's device-to-device copy bandwidth (--device cuda)
     timings: Dict[str, Optional[Timing]] = field(default_factory=dict)  # None: missing or failed
     errors: Dict[str, str] = field(default_factory=dict)  # why a side failed
 
@@ -34,11 +35,16 @@ class Row:
         return None if ours is None else self.work / ours / 1e9
 
     def peak_fraction(self):
-        """mdlfast's GFLOP/s as a fraction of the FMA peak; None for byte-bound kernels."""
+        """mdlfast's GFLOP/s as a fraction of the FMA peak, or its GB/s as a fraction of the GPU's
+        copy bandwidth; None where that ceiling was not measured."""
         rate = self.rate()
-        if self.unit != "flop" or rate is None or not self.peak_gflops:
+        if rate is None:
             return None
-        return rate / self.peak_gflops
+        if self.unit == "flop" and self.peak_gflops:
+            return rate / self.peak_gflops
+        if self.unit == "byte" and self.copy_gbps:
+            return rate / self.copy_gbps
+        return None
 
     def as_dict(self):
         sides = list(self.timings)
@@ -53,6 +59,7 @@ class Row:
             "rate": self.rate(),
             "rate_unit": RATE_UNITS[self.unit],
             "peak_gflops": self.peak_gflops,
+            "copy_gbps": self.copy_gbps,
             "peak_fraction": self.peak_fraction(),
             "errors": self.errors,
         }

@@ -25,7 +25,7 @@ def _number(value, scale=1.0):
 
 class KernelTable:
     def __init__(self, bench, cases):
-        compared = (REFERENCE,) + bench.peers
+        compared = ((REFERENCE,) if REFERENCE in bench.sides else ()) + bench.peers
         self.title = f"{bench.name}  (shape: {bench.shape_legend}; vs X = X's time / mdlfast's time, > 1: mdlfast is faster)"
         self._columns = [
             ("kernel", len(bench.name), lambda row: row.kernel),

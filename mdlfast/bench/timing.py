@@ -51,3 +51,43 @@ def _run_for(function, seconds, *, min_calls):
         samples.append(end - start)
         if end >= deadline and len(samples) >= min_calls:
             return samples
+
+
+def measure_cuda(function, *, min_time, min_count, warmup_time=None):
+    """As measure(), for a callable that queues GPU work on the legacy default stream (CuPy's and
+    PyTorch's default): each sample is the time between two CUDA events recorded around one call,
+    waited for before the next call, so the device's time is measured rather than the launches'.
+    The warm-up also loads modules, compiles and creates library handles outside the samples."""
+    import cupy as cp
+
+    if warmup_time is None:
+        warmup_time = min_time / 5
+    stream = cp.cuda.Stream.null
+    start, end = cp.cuda.Event(), cp.cuda.Event()
+
+    def timed():
+        start.record(stream)
+        function()
+        end.record(stream)
+        end.synchronize()
+        return cp.cuda.get_elapsed_time(start, end) / 1e3
+
+    _collect(timed, warmup_time, min_calls=2)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        samples = _collect(timed, min_time, min_calls=min_count)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    q25, median, q75 = np.percentile(samples, [25, 50, 75])
+    return Timing(float(median), float(min(samples)), float(q75 - q25), len(samples))
+
+
+def _collect(sample, seconds, *, min_calls):
+    """Takes sample() (a duration) until `seconds` of them are summed and min_calls were taken."""
+    samples = []
+    while True:
+        samples.append(sample())
+        if sum(samples) >= seconds and len(samples) >= min_calls:
+            return samples

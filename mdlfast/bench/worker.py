@@ -25,6 +25,8 @@ def parse_arguments(argv):
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--min-time", type=float, required=True, help="seconds of timed calls, at least")
     parser.add_argument("--min-count", type=int, required=True, help="timed calls, at least")
+    parser.add_argument("--device", choices=registry.DEVICES, default="cpu",
+                        help="cuda: the kernel's GPU benchmark, timed with CUDA events")
     return parser.parse_args(argv)
 
 
@@ -37,12 +39,13 @@ def _set_threads(threads):
 
 def main(argv=None):
     args = parse_arguments(argv)
-    bench = registry.get(args.kernel)
+    bench = registry.get(args.kernel, args.device)
     if args.side not in bench.sides:
         raise SystemExit(f"{args.kernel} has no side {args.side!r}; it has {', '.join(bench.sides)}")
     function = bench.sides[args.side].setup(bench.case(args.case).params)
     _set_threads(args.threads)
-    result = timing.measure(function, min_time=args.min_time, min_count=args.min_count)
+    measure = timing.measure_cuda if args.device == "cuda" else timing.measure
+    result = measure(function, min_time=args.min_time, min_count=args.min_count)
     print(json.dumps(result.as_dict()))
 
 
