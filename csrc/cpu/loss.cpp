@@ -6,6 +6,7 @@
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/loss_isa.h"
+#include "cpu/parallel_spans.h"
 #include "cpu/simd_scalar_math.h"
 #include "cpu/softmax_isa.h"
 
@@ -24,17 +25,12 @@ LossKernels loss_kernels() {
 // is kept and the sums are added in order, so the result does not depend on the thread count.
 constexpr int64_t kElementsPerTask = 16384;
 
-// Runs body(task, begin, count) over the tasks of n elements; returns Σ of what the bodies return.
+// Runs body(begin, count) over the tasks of n elements; returns Σ of what the bodies return.
 template <class Body>
 double sum_over_tasks(int64_t n, Body body) {
-  const int64_t tasks = (n + kElementsPerTask - 1) / kElementsPerTask;
-  std::vector<double> partial(static_cast<size_t>(tasks), 0.0);
-  const int threads = num_threads();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && tasks > 1)
-  for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t begin = t * kElementsPerTask;
-    partial[t] = body(begin, std::min(n, begin + kElementsPerTask) - begin);
-  }
+  std::vector<double> partial(static_cast<size_t>((n + kElementsPerTask - 1) / kElementsPerTask), 0.0);
+  for_each_span<kElementsPerTask>(
+      n, [&](int64_t begin, int64_t count) { partial[begin / kElementsPerTask] = body(begin, count); });
   double total = 0.0;
   for (double p : partial) total += p;
   return total;
