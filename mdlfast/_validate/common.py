@@ -31,6 +31,12 @@ def check_array(x, name, dtypes, ndims=None):
     return x
 
 
+def check_same_dtype(value, name, like, like_name):
+    """`value` has the dtype of `like` (named `like_name` in the message)."""
+    if value.dtype != like.dtype:
+        raise TypeError(f"{name} must have the dtype of {like_name} ({like.dtype}), got {value.dtype}")
+
+
 def check_same_device(**arrays):
     """All the given (non-None) arrays live on one device; returns 'numpy' or 'cupy'."""
     if all(x is None or type(x) is np.ndarray for x in arrays.values()):
