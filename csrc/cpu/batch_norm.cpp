@@ -7,6 +7,7 @@
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/batch_norm_isa.h"
+#include "cpu/parallel_for.h"
 #include "cpu/simd_scalar.h"
 
 namespace mdlfast::cpu {
@@ -79,15 +80,6 @@ std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plan
 }
 
 constexpr int64_t kMaxFloatRows = 256;
-
-// Runs body(p) for every plane p = i·c + ch, in parallel.
-template <class Body>
-void for_each_plane(int64_t planes, int64_t s, Body body) {
-  const int threads = num_threads();
-  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, s));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && planes > chunk)
-  for (int64_t p = 0; p < planes; ++p) body(p);
-}
 
 // PyTorch's running-statistics update, in double as its CPU kernel computes it.
 void update_running(float* running_mean, float* running_var, int64_t ch, double mean, double var,
@@ -174,15 +166,6 @@ std::vector<double> column_sums(int64_t n, int64_t c, int64_t s, RowSums row_sum
   return sums;
 }
 
-// Runs body(i) for every row of the [n, c·s] matrix, in parallel.
-template <class Body>
-void for_each_row(int64_t n, int64_t cols, Body body) {
-  const int threads = num_threads();
-  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, cols));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && n > chunk)
-  for (int64_t i = 0; i < n; ++i) body(i);
-}
-
 // A channel's value per column of the [n, c·s] matrix.
 std::vector<float> per_column(const std::vector<float>& per_channel, int64_t s) {
   std::vector<float> out(per_channel.size() * static_cast<size_t>(s));
@@ -218,7 +201,7 @@ void training_by_columns(float* y, float* save_mean, float* save_invstd, float* 
   }
   const std::vector<float> column_mean = per_column(std::vector<float>(save_mean, save_mean + c), s);
   const std::vector<float> column_scale = per_column(scale, s), column_shift = per_column(shift, s);
-  for_each_row(n, cols, [&](int64_t i) {
+  for_each_item<kElementsPerTask>(n, cols, [&](int64_t i) {
     const float* in = x + i * cols;
     float* out = y + i * cols;
     for (int64_t j = 0; j < cols; ++j) out[j] = (in[j] - column_mean[j]) * column_scale[j] + column_shift[j];
@@ -243,7 +226,7 @@ void backward_by_columns(float* dx, float* dgamma, float* dbeta, const float* dy
   const Coefficients k = backward_coefficients(dgamma, dbeta, sums, gamma, invstd, c, n * s, training);
   const std::vector<float> column_k_dy = per_column(k.dy, s), column_k_x = per_column(k.x, s),
                            column_k = per_column(k.constant, s);
-  for_each_row(n, cols, [&](int64_t i) {
+  for_each_item<kElementsPerTask>(n, cols, [&](int64_t i) {
     const float* g = dy + i * cols;
     const float* in = x + i * cols;
     float* out = dx + i * cols;
@@ -275,7 +258,7 @@ void batch_norm_training(float* y, float* save_mean, float* save_invstd, float* 
   save_statistics(save_mean, save_invstd, running_mean, running_var, sums, pivot, c, count, momentum, eps);
   std::vector<float> scale(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch) scale[ch] = scale_of(gamma, ch, save_invstd[ch]);
-  for_each_plane(n * c, s, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(n * c, s, [&](int64_t p) {
     const int64_t ch = p % c;
     loops.affine(y + p * s, x + p * s, s, save_mean[ch], scale[ch], shift_of(beta, ch));
   });
@@ -291,7 +274,7 @@ void batch_norm_inference(float* y, float* save_mean, float* save_invstd, const 
     scale[ch] = scale_of(gamma, ch, save_invstd[ch]);
   }
   const Loops loops = active_loops();
-  for_each_plane(n * c, s, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(n * c, s, [&](int64_t p) {
     const int64_t ch = p % c;
     loops.affine(y + p * s, x + p * s, s, save_mean[ch], scale[ch], shift_of(beta, ch));
   });
@@ -311,7 +294,7 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
       loops.gradient_sums(dy + (i * c + ch) * s, x + (i * c + ch) * s, s, mean[ch], a, b);
     });
   const Coefficients k = backward_coefficients(dgamma, dbeta, sums, gamma, invstd, c, n * s, training);
-  for_each_plane(n * c, s, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(n * c, s, [&](int64_t p) {
     const int64_t ch = p % c;
     loops.combine(dx + p * s, dy + p * s, x + p * s, s, mean[ch], k.dy[ch], k.x[ch], k.constant[ch]);
   });

@@ -3,7 +3,7 @@
 #include "common/isa.h"
 #include "cpu/dropout_isa.h"
 #include "cpu/dropout_span.h"
-#include "cpu/parallel_spans.h"
+#include "cpu/parallel_for.h"
 
 namespace mdlfast::cpu {
 namespace {

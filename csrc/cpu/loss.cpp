@@ -6,7 +6,7 @@
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/loss_isa.h"
-#include "cpu/parallel_spans.h"
+#include "cpu/parallel_for.h"
 #include "cpu/simd_scalar_math.h"
 #include "cpu/softmax_isa.h"
 

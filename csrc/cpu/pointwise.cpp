@@ -1,7 +1,7 @@
 #include "cpu/pointwise.h"
 
 #include "common/isa.h"
-#include "cpu/parallel_spans.h"
+#include "cpu/parallel_for.h"
 #include "cpu/pointwise_isa.h"
 #include "cpu/pointwise_math.h"
 #include "cpu/simd_scalar_math.h"
