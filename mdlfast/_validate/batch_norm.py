@@ -11,7 +11,13 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from mdlfast._validate.common import check_array, check_real, check_same_device, check_same_dtype
+from mdlfast._validate.common import (
+    check_array,
+    check_optional_vector,
+    check_real,
+    check_same_device,
+    check_same_dtype,
+)
 from mdlfast._validate.pool import check_bool
 
 
@@ -37,13 +43,7 @@ def _check_x(x, dtypes):
 
 
 def _check_channel_vector(value, name, x, dtypes):
-    if value is None:
-        return None
-    check_array(value, name, dtypes)
-    check_same_dtype(value, name, x, "x")
-    if tuple(value.shape) != (x.shape[1],):
-        raise ValueError(f"{name} must have shape ({x.shape[1]},) (x's channels), got {tuple(value.shape)}")
-    return value
+    return check_optional_vector(value, name, x, x.shape[1], "x's channels", dtypes)
 
 
 def _check_updatable(value, name, others):

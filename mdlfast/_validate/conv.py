@@ -8,7 +8,12 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple, Optional
 
-from mdlfast._validate.common import check_array, check_same_device, check_same_dtype
+from mdlfast._validate.common import (
+    check_array,
+    check_optional_vector,
+    check_same_device,
+    check_same_dtype,
+)
 
 
 def check_pair(value, name, minimum):
@@ -114,11 +119,7 @@ def conv2d_args(x, w, b, stride, padding, dilation, groups, dtypes) -> Conv2dArg
     _check_x(x, dtypes)
     _check_w(w, x, dtypes)
     g = geometry(x, w, stride, padding, dilation, groups)
-    if b is not None:
-        check_array(b, "b", dtypes)
-        check_same_dtype(b, "b", x, "x")
-        if tuple(b.shape) != (g.o,):
-            raise ValueError(f"b must have shape ({g.o},) (w's output channels), got {tuple(b.shape)}")
+    check_optional_vector(b, "b", x, g.o, "w's output channels", dtypes)
     device = check_same_device(x=x, w=w, b=b)
     return Conv2dArgs(x, w, b, g, device)
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 import math
 from typing import NamedTuple, Optional
 
-from mdlfast._validate.common import check_array, check_real, check_same_device, check_same_dtype
+from mdlfast._validate.common import (
+    check_array,
+    check_optional_vector,
+    check_real,
+    check_same_device,
+    check_same_dtype,
+)
 
 
 class LayerNormArgs(NamedTuple):
@@ -28,15 +34,7 @@ def _check_x(x, dtypes):
 
 
 def _check_parameter(value, name, x, dtypes):
-    if value is None:
-        return None
-    check_array(value, name, dtypes)
-    check_same_dtype(value, name, x, "x")
-    if tuple(value.shape) != (x.shape[-1],):
-        raise ValueError(
-            f"{name} must have shape ({x.shape[-1]},) (x's last dimension), got {tuple(value.shape)}"
-        )
-    return value
+    return check_optional_vector(value, name, x, x.shape[-1], "x's last dimension", dtypes)
 
 
 def layer_norm_args(x, gamma, beta, eps, dtypes) -> LayerNormArgs:
