@@ -27,6 +27,11 @@ Span window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t in) 
   return {std::max<int64_t>(start, 0), std::min(stop, in), stop - start};
 }
 
+// The divisor of an average-pooling window: its padded size, or the input elements it covers.
+int64_t window_count(const Span& rows, const Span& cols, bool count_include_pad) {
+  return count_include_pad ? rows.padded * cols.padded : (rows.end - rows.begin) * (cols.end - cols.begin);
+}
+
 void max_pool_plane(float* y, int64_t* indices, const float* x, const PoolGeometry& g) {
   for (int64_t oh = 0; oh < g.out_h; ++oh) {
     const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
@@ -131,8 +136,7 @@ void avg_pool2d(float* y, const float* x, int64_t planes, const PoolGeometry& g,
       const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         const Span cols = window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
-        const int64_t count = count_include_pad ? rows.padded * cols.padded
-                                                : (rows.end - rows.begin) * (cols.end - cols.begin);
+        const int64_t count = window_count(rows, cols, count_include_pad);
         out[oh * g.out_w + ow] =
             window_sum(in, g.in_w, rows.begin, rows.end, cols.begin, cols.end) / static_cast<float>(count);
       }
@@ -157,8 +161,7 @@ void avg_pool2d_backward(float* dx, const float* dy, int64_t planes, const PoolG
       const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         const Span cols = window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
-        const int64_t count = count_include_pad ? rows.padded * cols.padded
-                                                : (rows.end - rows.begin) * (cols.end - cols.begin);
+        const int64_t count = window_count(rows, cols, count_include_pad);
         const float share = grad[oh * g.out_w + ow] / static_cast<float>(count);
         for (int64_t h = rows.begin; h < rows.end; ++h)
           for (int64_t w = cols.begin; w < cols.end; ++w) out[h * g.in_w + w] += share;
