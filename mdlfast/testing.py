@@ -25,18 +25,25 @@ def numerical_gradients(fn, inputs, eps=1e-6):
         if not (isinstance(t, Tensor) and t.requires_grad):
             grads.append(None)
             continue
-        g = np.zeros(t.shape)
-        flat = t.data.reshape(-1)
-        for i in range(flat.size):
-            keep = flat[i]
-            flat[i] = keep + eps
-            plus = objective()
-            flat[i] = keep - eps
-            minus = objective()
-            flat[i] = keep
-            g.reshape(-1)[i] = (plus - minus) / (2 * eps)
-        grads.append(g)
+        grads.append(central_difference(objective, t.data, eps, dtype=np.float64))
     return weights, grads
+
+
+def central_difference(f, x, h, dtype=None):
+    """∂f/∂x by central differences, perturbing the array x in place one element at a time (f
+    reads x); the gradient has x's shape and the given dtype (x's by default)."""
+    grad = np.zeros(x.shape, x.dtype if dtype is None else dtype)
+    flat = x.reshape(-1)
+    g = grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        up = f()
+        flat[i] = old - h
+        down = f()
+        flat[i] = old
+        g[i] = (up - down) / (2 * h)
+    return grad
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):

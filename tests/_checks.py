@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 
 from mdlfast import _cpu
+from mdlfast.testing import central_difference  # noqa: F401  (the tests import it from here)
 
 
 def rng_for(*params):
@@ -157,22 +158,6 @@ def poisoned_embedding_backward(dy, indices, num_embeddings, padding_idx=-1):
     dweight = np.full((num_embeddings, dy.shape[1]), np.nan, dtype=np.float32)
     _cpu.embedding_backward(dweight, dy, indices, padding_idx)
     return dweight
-
-
-def central_difference(f, x, h):
-    """∂f/∂x by central differences, perturbing x in place one element at a time."""
-    grad = np.zeros_like(x)
-    flat = x.reshape(-1)
-    g = grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        up = f()
-        flat[i] = old - h
-        down = f()
-        flat[i] = old
-        g[i] = (up - down) / (2 * h)
-    return grad
 
 
 def assert_within(out, ref, scale, tol, *, name="out"):

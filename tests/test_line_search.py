@@ -6,15 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from _test_functions import rosenbrock
 from mdlfast.optim.line_search import cubic_minimizer, strong_wolfe
-
-
-def rosenbrock(x):
-    f = np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-    g = np.zeros_like(x)
-    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return f, g
 
 
 def quadratic(A, b):

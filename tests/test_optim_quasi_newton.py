@@ -9,18 +9,11 @@ import pytest
 
 import mdlfast
 from _optim_params import require_tensor
+from _test_functions import rosenbrock
 from mdlfast import optim
 
 SHAPES = [(3,), (2, 2)]
 START = np.array([-1.2, 1.0, -0.8, 1.1, 0.3, -0.5, 0.9])  # 7 = 3 + 4 entries
-
-
-def rosenbrock(x):
-    f = np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-    g = np.zeros_like(x)
-    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return f, g
 
 
 def _params(x, dtype=np.float64):

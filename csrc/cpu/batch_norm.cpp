@@ -7,6 +7,7 @@
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/batch_norm_isa.h"
+#include "cpu/parallel_for.h"
 #include "cpu/simd_scalar.h"
 
 namespace mdlfast::cpu {
@@ -80,15 +81,6 @@ std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plan
 
 constexpr int64_t kMaxFloatRows = 256;
 
-// Runs body(p) for every plane p = i·c + ch, in parallel.
-template <class Body>
-void for_each_plane(int64_t planes, int64_t s, Body body) {
-  const int threads = num_threads();
-  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, s));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && planes > chunk)
-  for (int64_t p = 0; p < planes; ++p) body(p);
-}
-
 // PyTorch's running-statistics update, in double as its CPU kernel computes it.
 void update_running(float* running_mean, float* running_var, int64_t ch, double mean, double var,
                     int64_t count, float momentum) {
@@ -102,6 +94,50 @@ void update_running(float* running_mean, float* running_var, int64_t ch, double 
 // y = (x − mean)·scale + shift per channel: scale = gamma·invstd, shift = beta.
 float scale_of(const float* gamma, int64_t ch, float invstd) { return gamma ? gamma[ch] * invstd : invstd; }
 float shift_of(const float* beta, int64_t ch) { return beta ? beta[ch] : 0.0f; }
+
+// Each channel's mean and invstd from its Σc and Σc² (sums[2·ch], sums[2·ch + 1]) over the count
+// deviations c = x − pivot[ch]; also updates the running statistics.
+void save_statistics(float* save_mean, float* save_invstd, float* running_mean, float* running_var,
+                     const std::vector<double>& sums, const std::vector<float>& pivot, int64_t c,
+                     int64_t count, float momentum, float eps) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double sum_c = sums[2 * ch], sum_c2 = sums[2 * ch + 1];
+    const double mean = pivot[ch] + sum_c / static_cast<double>(count);
+    const double var = std::max(0.0, (sum_c2 - sum_c * sum_c / static_cast<double>(count)) /
+                                         static_cast<double>(count));
+    save_mean[ch] = static_cast<float>(mean);
+    save_invstd[ch] = static_cast<float>(1.0 / std::sqrt(var + eps));
+    update_running(running_mean, running_var, ch, mean, var, count, momentum);
+  }
+}
+
+// Per channel, dx = k.dy·dy + k.x·(x − mean) + k.constant.
+struct Coefficients {
+  std::vector<float> dy, x, constant;
+};
+
+// dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training, g·inv·dy in
+// evaluation, from Σdy and Σdy·(x − mean) per channel (sums[2·ch], sums[2·ch + 1]); also writes
+// dgamma and dbeta when dgamma is given.
+Coefficients backward_coefficients(float* dgamma, float* dbeta, const std::vector<double>& sums,
+                                   const float* gamma, const float* invstd, int64_t c, int64_t elements,
+                                   bool training) {
+  const double count = static_cast<double>(elements);
+  Coefficients k{std::vector<float>(static_cast<size_t>(c)), std::vector<float>(static_cast<size_t>(c)),
+                 std::vector<float>(static_cast<size_t>(c))};
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double a = sums[2 * ch], b = sums[2 * ch + 1];
+    const double inv = invstd[ch], g = gamma ? gamma[ch] : 1.0;
+    if (dgamma) {
+      dgamma[ch] = static_cast<float>(b * inv);
+      dbeta[ch] = static_cast<float>(a);
+    }
+    k.dy[ch] = static_cast<float>(g * inv);
+    k.x[ch] = static_cast<float>(training ? -g * inv * inv * inv * b / count : 0.0);
+    k.constant[ch] = static_cast<float>(training ? -g * inv * a / count : 0.0);
+  }
+  return k;
+}
 
 // The [n, c·s] matrix form for short planes. Σa and Σb per column over row blocks fixed by n
 // (each block summed in float, the blocks added in order in double), folded into channels:
@@ -128,15 +164,6 @@ std::vector<double> column_sums(int64_t n, int64_t c, int64_t s, RowSums row_sum
     }
   }
   return sums;
-}
-
-// Runs body(i) for every row of the [n, c·s] matrix, in parallel.
-template <class Body>
-void for_each_row(int64_t n, int64_t cols, Body body) {
-  const int threads = num_threads();
-  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, cols));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && n > chunk)
-  for (int64_t i = 0; i < n; ++i) body(i);
 }
 
 // A channel's value per column of the [n, c·s] matrix.
@@ -166,22 +193,15 @@ void training_by_columns(float* y, float* save_mean, float* save_invstd, float* 
       b[j] += d * d;
     }
   });
+  save_statistics(save_mean, save_invstd, running_mean, running_var, sums, pivot, c, count, momentum, eps);
   std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch) {
-    const double sum_c = sums[2 * ch], sum_c2 = sums[2 * ch + 1];
-    const double mean = pivot[ch] + sum_c / static_cast<double>(count);
-    const double var = std::max(0.0, (sum_c2 - sum_c * sum_c / static_cast<double>(count)) /
-                                         static_cast<double>(count));
-    const float invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
-    save_mean[ch] = static_cast<float>(mean);
-    save_invstd[ch] = invstd;
-    update_running(running_mean, running_var, ch, mean, var, count, momentum);
-    scale[ch] = scale_of(gamma, ch, invstd);
+    scale[ch] = scale_of(gamma, ch, save_invstd[ch]);
     shift[ch] = shift_of(beta, ch);
   }
   const std::vector<float> column_mean = per_column(std::vector<float>(save_mean, save_mean + c), s);
   const std::vector<float> column_scale = per_column(scale, s), column_shift = per_column(shift, s);
-  for_each_row(n, cols, [&](int64_t i) {
+  for_each_item<kElementsPerTask>(n, cols, [&](int64_t i) {
     const float* in = x + i * cols;
     float* out = y + i * cols;
     for (int64_t j = 0; j < cols; ++j) out[j] = (in[j] - column_mean[j]) * column_scale[j] + column_shift[j];
@@ -203,23 +223,10 @@ void backward_by_columns(float* dx, float* dgamma, float* dbeta, const float* dy
         b[j] += g[j] * (in[j] - column_mean[j]);
       }
     });
-  const double count = static_cast<double>(n * s);
-  // dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training.
-  std::vector<float> k_dy(static_cast<size_t>(c)), k_x(static_cast<size_t>(c)), k(static_cast<size_t>(c));
-  for (int64_t ch = 0; ch < c; ++ch) {
-    const double a = sums[2 * ch], b = sums[2 * ch + 1];
-    const double inv = invstd[ch], g = gamma ? gamma[ch] : 1.0;
-    if (dgamma) {
-      dgamma[ch] = static_cast<float>(b * inv);
-      dbeta[ch] = static_cast<float>(a);
-    }
-    k_dy[ch] = static_cast<float>(g * inv);
-    k_x[ch] = static_cast<float>(training ? -g * inv * inv * inv * b / count : 0.0);
-    k[ch] = static_cast<float>(training ? -g * inv * a / count : 0.0);
-  }
-  const std::vector<float> column_k_dy = per_column(k_dy, s), column_k_x = per_column(k_x, s),
-                           column_k = per_column(k, s);
-  for_each_row(n, cols, [&](int64_t i) {
+  const Coefficients k = backward_coefficients(dgamma, dbeta, sums, gamma, invstd, c, n * s, training);
+  const std::vector<float> column_k_dy = per_column(k.dy, s), column_k_x = per_column(k.x, s),
+                           column_k = per_column(k.constant, s);
+  for_each_item<kElementsPerTask>(n, cols, [&](int64_t i) {
     const float* g = dy + i * cols;
     const float* in = x + i * cols;
     float* out = dx + i * cols;
@@ -248,19 +255,10 @@ void batch_norm_training(float* y, float* save_mean, float* save_invstd, float* 
   const std::vector<double> sums = channel_sums(n, c, s, [&](int64_t i, int64_t ch, float* a, float* b) {
     loops.centred_sums(x + (i * c + ch) * s, s, pivot[ch], a, b);
   });
+  save_statistics(save_mean, save_invstd, running_mean, running_var, sums, pivot, c, count, momentum, eps);
   std::vector<float> scale(static_cast<size_t>(c));
-  for (int64_t ch = 0; ch < c; ++ch) {
-    const double sum_c = sums[2 * ch], sum_c2 = sums[2 * ch + 1];
-    const double mean = pivot[ch] + sum_c / static_cast<double>(count);
-    const double var = std::max(0.0, (sum_c2 - sum_c * sum_c / static_cast<double>(count)) /
-                                         static_cast<double>(count));
-    const float invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
-    save_mean[ch] = static_cast<float>(mean);
-    save_invstd[ch] = invstd;
-    update_running(running_mean, running_var, ch, mean, var, count, momentum);
-    scale[ch] = scale_of(gamma, ch, invstd);
-  }
-  for_each_plane(n * c, s, [&](int64_t p) {
+  for (int64_t ch = 0; ch < c; ++ch) scale[ch] = scale_of(gamma, ch, save_invstd[ch]);
+  for_each_item<kElementsPerTask>(n * c, s, [&](int64_t p) {
     const int64_t ch = p % c;
     loops.affine(y + p * s, x + p * s, s, save_mean[ch], scale[ch], shift_of(beta, ch));
   });
@@ -276,7 +274,7 @@ void batch_norm_inference(float* y, float* save_mean, float* save_invstd, const 
     scale[ch] = scale_of(gamma, ch, save_invstd[ch]);
   }
   const Loops loops = active_loops();
-  for_each_plane(n * c, s, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(n * c, s, [&](int64_t p) {
     const int64_t ch = p % c;
     loops.affine(y + p * s, x + p * s, s, save_mean[ch], scale[ch], shift_of(beta, ch));
   });
@@ -290,28 +288,15 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
     return;
   }
   const Loops loops = active_loops();
-  const double count = static_cast<double>(n * s);
   std::vector<double> sums(static_cast<size_t>(2 * c), 0.0);  // Σdy, Σdy·(x − mean) per channel
   if (training || dgamma)
     sums = channel_sums(n, c, s, [&](int64_t i, int64_t ch, float* a, float* b) {
       loops.gradient_sums(dy + (i * c + ch) * s, x + (i * c + ch) * s, s, mean[ch], a, b);
     });
-  // dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training.
-  std::vector<float> k_dy(static_cast<size_t>(c)), k_x(static_cast<size_t>(c)), k(static_cast<size_t>(c));
-  for (int64_t ch = 0; ch < c; ++ch) {
-    const double a = sums[2 * ch], b = sums[2 * ch + 1];
-    const double inv = invstd[ch], g = gamma ? gamma[ch] : 1.0;
-    if (dgamma) {
-      dgamma[ch] = static_cast<float>(b * inv);
-      dbeta[ch] = static_cast<float>(a);
-    }
-    k_dy[ch] = static_cast<float>(g * inv);
-    k_x[ch] = static_cast<float>(training ? -g * inv * inv * inv * b / count : 0.0);
-    k[ch] = static_cast<float>(training ? -g * inv * a / count : 0.0);
-  }
-  for_each_plane(n * c, s, [&](int64_t p) {
+  const Coefficients k = backward_coefficients(dgamma, dbeta, sums, gamma, invstd, c, n * s, training);
+  for_each_item<kElementsPerTask>(n * c, s, [&](int64_t p) {
     const int64_t ch = p % c;
-    loops.combine(dx + p * s, dy + p * s, x + p * s, s, mean[ch], k_dy[ch], k_x[ch], k[ch]);
+    loops.combine(dx + p * s, dy + p * s, x + p * s, s, mean[ch], k.dy[ch], k.x[ch], k.constant[ch]);
   });
 }
 

@@ -1,11 +1,9 @@
 #include "cpu/dropout.h"
 
-#include <algorithm>
-
 #include "common/isa.h"
-#include "common/threads.h"
 #include "cpu/dropout_isa.h"
 #include "cpu/dropout_span.h"
+#include "cpu/parallel_for.h"
 
 namespace mdlfast::cpu {
 namespace {
@@ -28,24 +26,13 @@ Span span_for_isa() {
 // Elements per task, a multiple of 4 so that every task starts on a Philox block.
 constexpr int64_t kElementsPerTask = 1 << 15;
 
-template <class Body>
-void for_each_task(int64_t n, Body body) {
-  const int64_t tasks = (n + kElementsPerTask - 1) / kElementsPerTask;
-  const int threads = num_threads();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && tasks > 1)
-  for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t begin = t * kElementsPerTask;
-    body(begin, std::min(n, begin + kElementsPerTask) - begin);
-  }
-}
-
 }  // namespace
 
 void dropout(float* y, uint8_t* mask, const float* x, int64_t n, uint64_t seed, uint64_t offset,
              uint32_t threshold, float scale) {
   const Span span = span_for_isa();
   const auto key0 = static_cast<uint32_t>(seed), key1 = static_cast<uint32_t>(seed >> 32);
-  for_each_task(n, [&](int64_t begin, int64_t count) {
+  for_each_span<kElementsPerTask>(n, [&](int64_t begin, int64_t count) {
     // Unsigned arithmetic wraps mod 2^64, as the counter map defines.
     span(y + begin, mask + begin, x + begin, count, offset + static_cast<uint64_t>(begin / 4), key0, key1,
          threshold, scale);
@@ -53,7 +40,7 @@ void dropout(float* y, uint8_t* mask, const float* x, int64_t n, uint64_t seed, 
 }
 
 void dropout_backward(float* dx, const float* dy, const uint8_t* mask, int64_t n, float scale) {
-  for_each_task(n, [&](int64_t begin, int64_t count) {
+  for_each_span<kElementsPerTask>(n, [&](int64_t begin, int64_t count) {
     // mask holds 0 or 1: a product, not a branch a random mask would mispredict.
     for (int64_t i = begin; i < begin + count; ++i) dx[i] = dy[i] * (scale * static_cast<float>(mask[i]));
   });

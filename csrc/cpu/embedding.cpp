@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "common/threads.h"
+#include "cpu/parallel_for.h"
 
 namespace mdlfast::cpu {
 namespace {
@@ -13,8 +13,6 @@ namespace {
 // other processes, a thread that loses its core then delays the call by one task, not by a
 // static half of the rows.
 constexpr int64_t kElementsPerTask = 16384;
-
-int64_t rows_per_task(int64_t dim) { return std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, dim)); }
 
 }  // namespace
 
@@ -25,11 +23,9 @@ int64_t first_invalid_index(const int64_t* indices, int64_t n, int64_t num_embed
 }
 
 void embedding(float* y, const int64_t* indices, const float* weight, int64_t n, int64_t dim) {
-  const int threads = num_threads();
   const size_t row_bytes = static_cast<size_t>(dim) * sizeof(float);
-  const int64_t chunk = rows_per_task(dim);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && n > chunk)
-  for (int64_t p = 0; p < n; ++p) std::memcpy(y + p * dim, weight + indices[p] * dim, row_bytes);
+  for_each_item<kElementsPerTask>(
+      n, dim, [&](int64_t p) { std::memcpy(y + p * dim, weight + indices[p] * dim, row_bytes); });
 }
 
 void embedding_backward(float* dweight, const float* dy, const int64_t* indices, int64_t n,
@@ -43,18 +39,15 @@ void embedding_backward(float* dweight, const float* dy, const int64_t* indices,
   std::vector<int64_t> next(start.begin(), start.end() - 1);
   for (int64_t p = 0; p < n; ++p) order[next[indices[p]]++] = p;
 
-  const int threads = num_threads();
-  const int64_t chunk = rows_per_task(dim);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && num_embeddings > chunk)
-  for (int64_t e = 0; e < num_embeddings; ++e) {
+  for_each_item<kElementsPerTask>(num_embeddings, dim, [&](int64_t e) {
     float* out = dweight + e * dim;
     std::fill(out, out + dim, 0.0f);
-    if (e == padding_idx) continue;
+    if (e == padding_idx) return;
     for (int64_t k = start[e]; k < start[e + 1]; ++k) {
       const float* row = dy + order[k] * dim;
       for (int64_t j = 0; j < dim; ++j) out[j] += row[j];
     }
-  }
+  });
 }
 
 }  // namespace mdlfast::cpu

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "common/isa.h"
-#include "common/threads.h"
 #include "cpu/loss_isa.h"
+#include "cpu/parallel_for.h"
 #include "cpu/simd_scalar_math.h"
 #include "cpu/softmax_isa.h"
 
@@ -24,17 +24,12 @@ LossKernels loss_kernels() {
 // is kept and the sums are added in order, so the result does not depend on the thread count.
 constexpr int64_t kElementsPerTask = 16384;
 
-// Runs body(task, begin, count) over the tasks of n elements; returns Σ of what the bodies return.
+// Runs body(begin, count) over the tasks of n elements; returns Σ of what the bodies return.
 template <class Body>
 double sum_over_tasks(int64_t n, Body body) {
-  const int64_t tasks = (n + kElementsPerTask - 1) / kElementsPerTask;
-  std::vector<double> partial(static_cast<size_t>(tasks), 0.0);
-  const int threads = num_threads();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && tasks > 1)
-  for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t begin = t * kElementsPerTask;
-    partial[t] = body(begin, std::min(n, begin + kElementsPerTask) - begin);
-  }
+  std::vector<double> partial(static_cast<size_t>((n + kElementsPerTask - 1) / kElementsPerTask), 0.0);
+  for_each_span<kElementsPerTask>(
+      n, [&](int64_t begin, int64_t count) { partial[begin / kElementsPerTask] = body(begin, count); });
   double total = 0.0;
   for (double p : partial) total += p;
   return total;
@@ -60,17 +55,14 @@ double cross_entropy(float* probs, float* row_loss, const float* logits, const i
                      int64_t rows, int64_t classes, int64_t ignore_index, float label_smoothing) {
   const SoftmaxKernels softmax = softmax_kernels();
   const LossKernels loss = loss_kernels();
-  const int threads = num_threads();
-  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / classes);
   const float on_label = 1.0f - label_smoothing, uniform = label_smoothing / static_cast<float>(classes);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && rows > chunk)
-  for (int64_t r = 0; r < rows; ++r) {
+  for_each_item<kElementsPerTask>(rows, classes, [&](int64_t r) {
     const float* x = logits + r * classes;
     const softmax_row::RowStats stats = softmax.forward_row(probs + r * classes, x, classes, false);
     const int64_t label = labels[r];
     if (label == ignore_index) {
       row_loss[r] = 0.0f;
-      continue;
+      return;
     }
     // -log p[c] = (max - x[c]) + log Σ: the difference first, exact where the logits are huge.
     float value = on_label * ((stats.max - x[label]) + stats.log_sum);
@@ -79,7 +71,7 @@ double cross_entropy(float* probs, float* row_loss, const float* logits, const i
       value += uniform * (static_cast<float>(classes) * (stats.max + stats.log_sum) - sum_x);
     }
     row_loss[r] = value;
-  }
+  });
   double total = 0.0;
   for (int64_t r = 0; r < rows; ++r) total += row_loss[r];
   return total;
@@ -89,19 +81,16 @@ void cross_entropy_backward(float* dlogits, const float* probs, const int64_t* l
                             const float* dloss, float scale, int64_t rows, int64_t classes,
                             int64_t ignore_index, float label_smoothing) {
   const LossKernels loss = loss_kernels();
-  const int threads = num_threads();
-  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / classes);
   const float on_label = 1.0f - label_smoothing, uniform = label_smoothing / static_cast<float>(classes);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && rows > chunk)
-  for (int64_t r = 0; r < rows; ++r) {
+  for_each_item<kElementsPerTask>(rows, classes, [&](int64_t r) {
     float* out = dlogits + r * classes;
     if (labels[r] == ignore_index) {
       std::fill(out, out + classes, 0.0f);
-      continue;
+      return;
     }
     loss.cross_entropy_backward_row(out, probs + r * classes, classes, labels[r], uniform, on_label,
                                     dloss ? dloss[r] : scale);
-  }
+  });
 }
 
 double mse(float* loss, const float* pred, const float* target, int64_t n) {

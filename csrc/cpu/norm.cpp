@@ -7,6 +7,7 @@
 #include "common/threads.h"
 #include "cpu/norm_isa.h"
 #include "cpu/norm_row.h"
+#include "cpu/parallel_for.h"
 #include "cpu/simd_scalar.h"
 
 namespace mdlfast::cpu {
@@ -46,18 +47,13 @@ constexpr int64_t kColumnsPerTask = 256;
 // static half of the rows.
 constexpr int64_t kElementsPerTask = 16384;
 
-int64_t rows_per_task(int64_t d) { return std::max<int64_t>(1, kElementsPerTask / d); }
-
 }  // namespace
 
 void layer_norm(float* y, float* mean, float* rstd, const float* x, const float* gamma,
                 const float* beta, int64_t rows, int64_t d, float eps) {
   const ForwardRow row = forward_row();
-  const int threads = num_threads();
-  const int64_t chunk = rows_per_task(d);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && rows > chunk)
-  for (int64_t r = 0; r < rows; ++r)
-    row(y + r * d, mean + r, rstd + r, x + r * d, gamma, beta, d, eps);
+  for_each_item<kElementsPerTask>(
+      rows, d, [&](int64_t r) { row(y + r * d, mean + r, rstd + r, x + r * d, gamma, beta, d, eps); });
 }
 
 void layer_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
@@ -66,10 +62,9 @@ void layer_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
   const BackwardRow row = backward_row();
   const int threads = num_threads();
   if (!dgamma) {
-    const int64_t chunk = rows_per_task(d);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && rows > chunk)
-    for (int64_t r = 0; r < rows; ++r)
+    for_each_item<kElementsPerTask>(rows, d, [&](int64_t r) {
       row(dx + r * d, nullptr, nullptr, dy + r * d, x + r * d, gamma, mean[r], rstd[r], d);
+    });
     return;
   }
 

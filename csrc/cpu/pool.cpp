@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "common/isa.h"
-#include "common/threads.h"
+#include "cpu/parallel_for.h"
 #include "cpu/pool_isa.h"
 
 namespace mdlfast::cpu {
@@ -15,19 +15,6 @@ namespace {
 // Planes are handed out dynamically, about this many elements at a time, so that a thread that
 // loses its core on a shared machine delays a call by one task, not by half the planes.
 constexpr int64_t kElementsPerTask = 16384;
-
-int64_t planes_per_task(int64_t plane_elements) {
-  return std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, plane_elements));
-}
-
-// Runs body(p) for every plane p on the mdlfast thread count.
-template <class Body>
-void for_each_plane(int64_t planes, int64_t plane_elements, Body body) {
-  const int threads = num_threads();
-  const int64_t chunk = planes_per_task(plane_elements);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && planes > chunk)
-  for (int64_t p = 0; p < planes; ++p) body(p);
-}
 
 // The window of output position o along one axis, clipped to the input: [begin, end).
 struct Span {
@@ -38,6 +25,11 @@ Span window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t in) 
   const int64_t start = o * stride - pad;
   const int64_t stop = std::min(start + kernel, in + pad);
   return {std::max<int64_t>(start, 0), std::min(stop, in), stop - start};
+}
+
+// The divisor of an average-pooling window: its padded size, or the input elements it covers.
+int64_t window_count(const Span& rows, const Span& cols, bool count_include_pad) {
+  return count_include_pad ? rows.padded * cols.padded : (rows.end - rows.begin) * (cols.end - cols.begin);
 }
 
 void max_pool_plane(float* y, int64_t* indices, const float* x, const PoolGeometry& g) {
@@ -92,13 +84,13 @@ void max_pool2d(float* y, int64_t* indices, const float* x, int64_t planes, cons
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
   if (uses_avx512_rows(g) || uses_avx2_rows(g)) {
     const auto row = uses_avx512_rows(g) ? max_pool_row_avx512 : max_pool_row_avx2;
-    for_each_plane(planes, in_hw, [&](int64_t p) {
+    for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
       for (int64_t oh = 0; oh < g.out_h; ++oh)
         row(y + p * out_hw + oh * g.out_w, indices + p * out_hw + oh * g.out_w, x + p * in_hw, g, oh);
     });
     return;
   }
-  for_each_plane(planes, in_hw, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     max_pool_plane(y + p * out_hw, indices + p * out_hw, x + p * in_hw, g);
   });
 }
@@ -107,7 +99,7 @@ bool max_pool2d_backward(float* dx, const float* dy, const int64_t* indices, int
                          int64_t in_hw, int64_t out_hw) {
   // Each plane is cleared and then scattered into while it is in cache; one thread owns a plane.
   std::atomic<bool> valid{true};
-  for_each_plane(planes, in_hw, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
     const float* grad = dy + p * out_hw;
     const int64_t* index = indices + p * out_hw;
@@ -131,21 +123,20 @@ void avg_pool2d(float* y, const float* x, int64_t planes, const PoolGeometry& g,
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
   if (uses_avx512_rows(g) || uses_avx2_rows(g)) {
     const auto row = uses_avx512_rows(g) ? avg_pool_row_avx512 : avg_pool_row_avx2;
-    for_each_plane(planes, in_hw, [&](int64_t p) {
+    for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
       for (int64_t oh = 0; oh < g.out_h; ++oh)
         row(y + p * out_hw + oh * g.out_w, x + p * in_hw, g, oh, count_include_pad);
     });
     return;
   }
-  for_each_plane(planes, in_hw, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     const float* in = x + p * in_hw;
     float* out = y + p * out_hw;
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         const Span cols = window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
-        const int64_t count = count_include_pad ? rows.padded * cols.padded
-                                                : (rows.end - rows.begin) * (cols.end - cols.begin);
+        const int64_t count = window_count(rows, cols, count_include_pad);
         out[oh * g.out_w + ow] =
             window_sum(in, g.in_w, rows.begin, rows.end, cols.begin, cols.end) / static_cast<float>(count);
       }
@@ -157,7 +148,7 @@ void avg_pool2d_backward(float* dx, const float* dy, int64_t planes, const PoolG
                          bool count_include_pad) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
   const bool vector_rows = uses_avx512_rows(g);
-  for_each_plane(planes, in_hw, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
     const float* grad = dy + p * out_hw;
     std::fill(out, out + in_hw, 0.0f);
@@ -170,8 +161,7 @@ void avg_pool2d_backward(float* dx, const float* dy, int64_t planes, const PoolG
       const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
         const Span cols = window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
-        const int64_t count = count_include_pad ? rows.padded * cols.padded
-                                                : (rows.end - rows.begin) * (cols.end - cols.begin);
+        const int64_t count = window_count(rows, cols, count_include_pad);
         const float share = grad[oh * g.out_w + ow] / static_cast<float>(count);
         for (int64_t h = rows.begin; h < rows.end; ++h)
           for (int64_t w = cols.begin; w < cols.end; ++w) out[h * g.in_w + w] += share;
@@ -184,12 +174,12 @@ void adaptive_avg_pool2d(float* y, const float* x, int64_t planes, int64_t in_h,
                          int64_t out_h, int64_t out_w) {
   const int64_t in_hw = in_h * in_w, out_hw = out_h * out_w;
   if (out_hw == 1 && active_isa() == Isa::avx512) {  // global pooling: one sum per plane
-    for_each_plane(planes, in_hw, [&](int64_t p) {
+    for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
       y[p] = sum_avx512(x + p * in_hw, in_hw) / static_cast<float>(in_hw);
     });
     return;
   }
-  for_each_plane(planes, in_hw, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     const float* in = x + p * in_hw;
     for (int64_t oh = 0; oh < out_h; ++oh) {
       const int64_t h0 = bin_begin(oh, in_h, out_h), h1 = bin_end(oh, in_h, out_h);
@@ -205,7 +195,7 @@ void adaptive_avg_pool2d(float* y, const float* x, int64_t planes, int64_t in_h,
 void adaptive_avg_pool2d_backward(float* dx, const float* dy, int64_t planes, int64_t in_h,
                                   int64_t in_w, int64_t out_h, int64_t out_w) {
   const int64_t in_hw = in_h * in_w, out_hw = out_h * out_w;
-  for_each_plane(planes, in_hw, [&](int64_t p) {
+  for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
     std::fill(out, out + in_hw, 0.0f);
     for (int64_t oh = 0; oh < out_h; ++oh) {

@@ -4,6 +4,7 @@
 
 #include "common/isa.h"
 #include "common/threads.h"
+#include "cpu/parallel_for.h"
 #include "cpu/simd_scalar_math.h"
 #include "cpu/softmax_isa.h"
 
@@ -30,9 +31,7 @@ template <class Row, class Columns>
 void for_each_slice(int64_t outer, int64_t n, int64_t inner, Row row, Columns columns) {
   const int threads = num_threads();
   if (inner == 1) {
-    const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / n);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && outer > chunk)
-    for (int64_t r = 0; r < outer; ++r) row(r);
+    for_each_item<kElementsPerTask>(outer, n, row);
     return;
   }
   const int64_t blocks = (inner + kColumnsPerTask - 1) / kColumnsPerTask;

@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from mdlfast._validate.common import check_array, check_real, check_same_device
+from mdlfast._validate.common import check_array, check_real, check_same_device, check_same_dtype
 
 MASK_DTYPE = np.dtype(np.bool_)
 
@@ -47,8 +47,7 @@ def _check_qkv(q, k, v, dtypes):
     check_array(q, "q", dtypes, (4,))
     for value, name in ((k, "k"), (v, "v")):
         check_array(value, name, dtypes, (4,))
-        if value.dtype != q.dtype:
-            raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {value.dtype}")
+        check_same_dtype(value, name, q, "q")
     batch, heads, _, d = q.shape
     if d < 1:
         raise ValueError(f"q's last dimension (d) must be >= 1, got shape {tuple(q.shape)}")
@@ -112,8 +111,7 @@ def attention_backward_args(dout, q, k, v, out, lse, causal, scale, mask,
                                      (out, "out", out_shape, "(B, heads, Tq, dv)"),
                                      (lse, "lse", out_shape[:3], "(B, heads, Tq)")):
         check_array(value, name, dtypes)
-        if value.dtype != q.dtype:
-            raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {value.dtype}")
+        check_same_dtype(value, name, q, "q")
         if tuple(value.shape) != shape:
             raise ValueError(f"{name} must have shape {shape} {what}, got {tuple(value.shape)}")
     device = check_same_device(dout=dout, q=q, k=k, v=v, out=out, lse=lse, mask=mask)

@@ -11,7 +11,13 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from mdlfast._validate.common import check_array, check_real, check_same_device
+from mdlfast._validate.common import (
+    check_array,
+    check_optional_vector,
+    check_real,
+    check_same_device,
+    check_same_dtype,
+)
 from mdlfast._validate.pool import check_bool
 
 
@@ -37,14 +43,7 @@ def _check_x(x, dtypes):
 
 
 def _check_channel_vector(value, name, x, dtypes):
-    if value is None:
-        return None
-    check_array(value, name, dtypes)
-    if value.dtype != x.dtype:
-        raise TypeError(f"{name} must have the dtype of x ({x.dtype}), got {value.dtype}")
-    if tuple(value.shape) != (x.shape[1],):
-        raise ValueError(f"{name} must have shape ({x.shape[1]},) (x's channels), got {tuple(value.shape)}")
-    return value
+    return check_optional_vector(value, name, x, x.shape[1], "x's channels", dtypes)
 
 
 def _may_share_memory(a, b):
@@ -114,8 +113,7 @@ def batch_norm_backward_args(dy, x, gamma, save_mean, save_invstd, training,
                              dtypes) -> BatchNormBackwardArgs:
     x3 = _check_x(x, dtypes)
     check_array(dy, "dy", dtypes)
-    if dy.dtype != x.dtype:
-        raise TypeError(f"dy must have the dtype of x ({x.dtype}), got {dy.dtype}")
+    check_same_dtype(dy, "dy", x, "x")
     if tuple(dy.shape) != tuple(x.shape):
         raise ValueError(f"dy must have x's shape {tuple(x.shape)}, got {tuple(dy.shape)}")
     gamma = _check_channel_vector(gamma, "gamma", x, dtypes)

@@ -31,6 +31,24 @@ def check_array(x, name, dtypes, ndims=None):
     return x
 
 
+def check_same_dtype(value, name, like, like_name):
+    """`value` has the dtype of `like` (named `like_name` in the message)."""
+    if value.dtype != like.dtype:
+        raise TypeError(f"{name} must have the dtype of {like_name} ({like.dtype}), got {value.dtype}")
+
+
+def check_optional_vector(value, name, x, length, meaning, dtypes):
+    """None, or an array of x's dtype and shape (length,); `meaning` says in the message what
+    the length is. Returns value."""
+    if value is None:
+        return None
+    check_array(value, name, dtypes)
+    check_same_dtype(value, name, x, "x")
+    if tuple(value.shape) != (length,):
+        raise ValueError(f"{name} must have shape ({length},) ({meaning}), got {tuple(value.shape)}")
+    return value
+
+
 def check_same_device(**arrays):
     """All the given (non-None) arrays live on one device; returns 'numpy' or 'cupy'."""
     if all(x is None or type(x) is np.ndarray for x in arrays.values()):

@@ -8,7 +8,12 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple, Optional
 
-from mdlfast._validate.common import check_array, check_same_device
+from mdlfast._validate.common import (
+    check_array,
+    check_optional_vector,
+    check_same_device,
+    check_same_dtype,
+)
 
 
 def check_pair(value, name, minimum):
@@ -73,8 +78,7 @@ def _check_x(x, dtypes, name="x"):
 
 def _check_w(w, x, dtypes):
     check_array(w, "w", dtypes, (4,))
-    if w.dtype != x.dtype:
-        raise TypeError(f"w must have the dtype of x ({x.dtype}), got {w.dtype}")
+    check_same_dtype(w, "w", x, "x")
     if min(w.shape) < 1:
         raise ValueError(f"w must be [O, C/groups, kh, kw] with every size >= 1, got shape {tuple(w.shape)}")
     return w
@@ -115,12 +119,7 @@ def conv2d_args(x, w, b, stride, padding, dilation, groups, dtypes) -> Conv2dArg
     _check_x(x, dtypes)
     _check_w(w, x, dtypes)
     g = geometry(x, w, stride, padding, dilation, groups)
-    if b is not None:
-        check_array(b, "b", dtypes)
-        if b.dtype != x.dtype:
-            raise TypeError(f"b must have the dtype of x ({x.dtype}), got {b.dtype}")
-        if tuple(b.shape) != (g.o,):
-            raise ValueError(f"b must have shape ({g.o},) (w's output channels), got {tuple(b.shape)}")
+    check_optional_vector(b, "b", x, g.o, "w's output channels", dtypes)
     device = check_same_device(x=x, w=w, b=b)
     return Conv2dArgs(x, w, b, g, device)
 
@@ -138,8 +137,7 @@ def conv2d_backward_args(dy, x, w, stride, padding, dilation, groups, dtypes) ->
     _check_w(w, x, dtypes)
     g = geometry(x, w, stride, padding, dilation, groups)
     check_array(dy, "dy", dtypes, (4,))
-    if dy.dtype != x.dtype:
-        raise TypeError(f"dy must have the dtype of x ({x.dtype}), got {dy.dtype}")
+    check_same_dtype(dy, "dy", x, "x")
     if tuple(dy.shape) != g.out_shape:
         raise ValueError(f"dy must have the output's shape {g.out_shape}, got {tuple(dy.shape)}")
     device = check_same_device(dy=dy, x=x, w=w)

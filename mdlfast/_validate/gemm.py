@@ -11,6 +11,7 @@ from mdlfast._validate.common import (
     check_choice,
     check_real,
     check_same_device,
+    check_same_dtype,
 )
 
 ACTIVATIONS = (None, "relu", "sigmoid", "tanh", "gelu")
@@ -61,8 +62,7 @@ def gemm_args(a, b, trans_a, trans_b, alpha, beta, c, dtypes) -> GemmArgs:
     out_shape = (batch, m, n) if batched else (m, n)
     if c is not None:
         check_array(c, "c", dtypes)
-        if c.dtype != a.dtype:
-            raise TypeError(f"c must have the dtype of a and b ({a.dtype}), got {c.dtype}")
+        check_same_dtype(c, "c", a, "a and b")
         if c.ndim > len(out_shape) or any(
             cs not in (1, os) for cs, os in zip(c.shape[::-1], out_shape[::-1])
         ):
@@ -99,8 +99,7 @@ def linear_args(x, w, b, activation, dtypes) -> LinearArgs:
         )
     if b is not None:
         check_array(b, "b", dtypes, (1,))
-        if b.dtype != w.dtype:
-            raise TypeError(f"b must have the dtype of w ({w.dtype}), got {b.dtype}")
+        check_same_dtype(b, "b", w, "w")
         if b.shape[0] != out_features:
             raise ValueError(f"b must have shape ({out_features},), got {tuple(b.shape)}")
     check_choice(activation, "activation", ACTIVATIONS)

@@ -6,7 +6,9 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from mdlfast._validate.common import array_module, check_array, check_choice, check_real, check_same_device
+from mdlfast._validate.common import (
+    array_module, check_array, check_choice, check_real, check_same_device, check_same_dtype,
+)
 
 REDUCTIONS = ("mean", "sum", "none")
 INT64 = np.dtype(np.int64)
@@ -117,15 +119,13 @@ class PairLossArgs(NamedTuple):
 def pair_loss_args(input, input_name, target, reduction, pos_weight, dloss, backward, dtypes) -> PairLossArgs:
     check_array(input, input_name, dtypes)
     check_array(target, "target", dtypes)
-    if target.dtype != input.dtype:
-        raise TypeError(f"target must have the dtype of {input_name} ({input.dtype}), got {target.dtype}")
+    check_same_dtype(target, "target", input, input_name)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"target must have {input_name}'s shape {tuple(input.shape)}, got {tuple(target.shape)}")
     reduction = check_reduction(reduction)
     if pos_weight is not None:
         check_array(pos_weight, "pos_weight", dtypes)
-        if pos_weight.dtype != input.dtype:
-            raise TypeError(f"pos_weight must have the dtype of {input_name} ({input.dtype}), got {pos_weight.dtype}")
+        check_same_dtype(pos_weight, "pos_weight", input, input_name)
         if input.ndim < 1 or tuple(pos_weight.shape) != (input.shape[-1],):
             expected = f"({input.shape[-1]},) ({input_name}'s last dimension)" if input.ndim else "none (0-d input)"
             raise ValueError(f"pos_weight must have shape {expected}, got {tuple(pos_weight.shape)}")

@@ -4,7 +4,13 @@ from __future__ import annotations
 import math
 from typing import NamedTuple, Optional
 
-from mdlfast._validate.common import check_array, check_real, check_same_device
+from mdlfast._validate.common import (
+    check_array,
+    check_optional_vector,
+    check_real,
+    check_same_device,
+    check_same_dtype,
+)
 
 
 class LayerNormArgs(NamedTuple):
@@ -28,16 +34,7 @@ def _check_x(x, dtypes):
 
 
 def _check_parameter(value, name, x, dtypes):
-    if value is None:
-        return None
-    check_array(value, name, dtypes)
-    if value.dtype != x.dtype:
-        raise TypeError(f"{name} must have the dtype of x ({x.dtype}), got {value.dtype}")
-    if tuple(value.shape) != (x.shape[-1],):
-        raise ValueError(
-            f"{name} must have shape ({x.shape[-1]},) (x's last dimension), got {tuple(value.shape)}"
-        )
-    return value
+    return check_optional_vector(value, name, x, x.shape[-1], "x's last dimension", dtypes)
 
 
 def layer_norm_args(x, gamma, beta, eps, dtypes) -> LayerNormArgs:
@@ -64,16 +61,14 @@ class LayerNormBackwardArgs(NamedTuple):
 def layer_norm_backward_args(dy, x, gamma, mean, rstd, dtypes) -> LayerNormBackwardArgs:
     x2 = _check_x(x, dtypes)
     check_array(dy, "dy", dtypes)
-    if dy.dtype != x.dtype:
-        raise TypeError(f"dy must have the dtype of x ({x.dtype}), got {dy.dtype}")
+    check_same_dtype(dy, "dy", x, "x")
     if tuple(dy.shape) != tuple(x.shape):
         raise ValueError(f"dy must have x's shape {tuple(x.shape)}, got {tuple(dy.shape)}")
     gamma = _check_parameter(gamma, "gamma", x, dtypes)
     stats_shape = tuple(x.shape[:-1])
     for value, name in ((mean, "mean"), (rstd, "rstd")):
         check_array(value, name, dtypes)
-        if value.dtype != x.dtype:
-            raise TypeError(f"{name} must have the dtype of x ({x.dtype}), got {value.dtype}")
+        check_same_dtype(value, name, x, "x")
         if tuple(value.shape) != stats_shape:
             raise ValueError(f"{name} must have shape {stats_shape} (x.shape[:-1]), got {tuple(value.shape)}")
     device = check_same_device(dy=dy, x=x, gamma=gamma, mean=mean, rstd=rstd)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from mdlfast._validate.common import check_array, check_choice, check_real, check_same_device
+from mdlfast._validate.common import (
+    check_array, check_choice, check_real, check_same_device, check_same_dtype,
+)
 
 KINDS = ("relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus", "silu",
          "step", "hardtanh")
@@ -61,8 +63,7 @@ def activation_backward_args(dy, x, y, kind, alpha, dtypes) -> ActivationBackwar
         if value is None:
             continue
         check_array(value, name, dtypes)
-        if value.dtype != dy.dtype:
-            raise TypeError(f"{name} must have the dtype of dy ({dy.dtype}), got {value.dtype}")
+        check_same_dtype(value, name, dy, "dy")
         if tuple(value.shape) != tuple(dy.shape):
             raise ValueError(f"{name} must have dy's shape {tuple(dy.shape)}, got {tuple(value.shape)}")
     if kind in OUTPUT_DERIVATIVE_KINDS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from mdlfast._validate.common import check_array, check_choice, check_same_device
+from mdlfast._validate.common import check_array, check_choice, check_same_device, check_same_dtype
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 NONLINEARITIES = ("tanh", "relu")
@@ -78,8 +78,7 @@ def recurrent_args(kind, single_step, x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonline
         if value is None and name.startswith("b_"):
             continue
         check_array(value, name, dtypes)
-        if value.dtype != x.dtype:
-            raise TypeError(f"{name} must have the dtype of x ({x.dtype}), got {value.dtype}")
+        check_same_dtype(value, name, x, "x")
     if kind == "rnn":
         if not isinstance(nonlinearity, str):
             raise ValueError(f"nonlinearity must be one of 'tanh', 'relu', got {nonlinearity!r}")
@@ -139,8 +138,7 @@ def recurrent_backward_args(kind, single_step, cache, dy, dh_n, dc_n, dtypes) ->
         if value is None:
             continue
         check_array(value, name, dtypes)
-        if value.dtype != cache.x.dtype:
-            raise TypeError(f"{name} must have the dtype of the forward's x ({cache.x.dtype}), got {value.dtype}")
+        check_same_dtype(value, name, cache.x, "the forward's x")
         if tuple(value.shape) != shape:
             raise ValueError(f"{name} must have shape {shape}, got {tuple(value.shape)}")
     device = check_same_device(cache=cache.x, dy=dy, **{h_name: dh_n, c_name: dc_n})

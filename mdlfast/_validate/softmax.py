@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
-from mdlfast._validate.common import check_array, check_same_device
+from mdlfast._validate.common import check_array, check_same_device, check_same_dtype
 
 
 class SoftmaxArgs(NamedTuple):
@@ -37,8 +37,7 @@ def softmax_args(x, axis, dtypes) -> SoftmaxArgs:
 def softmax_backward_args(dy, y, axis, dtypes) -> SoftmaxArgs:
     _check_input(y, "y", dtypes)
     check_array(dy, "dy", dtypes)
-    if dy.dtype != y.dtype:
-        raise TypeError(f"dy must have the dtype of y ({y.dtype}), got {dy.dtype}")
+    check_same_dtype(dy, "dy", y, "y")
     if tuple(dy.shape) != tuple(y.shape):
         raise ValueError(f"dy must have y's shape {tuple(y.shape)}, got {tuple(dy.shape)}")
     return SoftmaxArgs(dy, y, check_axis(axis, y.ndim), check_same_device(dy=dy, y=y))

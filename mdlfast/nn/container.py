@@ -8,7 +8,21 @@ from mdlfast.nn.linear import Linear
 from mdlfast.nn.module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Modules kept in order: their count, iteration, and append (named by its position)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules called in order. A Linear followed by a ReLU, Sigmoid or Tanh module runs as one
     Linear with the activation fused (one kernel call each way; same result)."""
 
@@ -27,16 +41,6 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return items[index]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
     def forward(self, x):
         modules = list(self._modules.values())
         i, n = 0, len(modules)
@@ -51,7 +55,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     def __init__(self, modules=None):
         super().__init__()
         for m in modules or ():
@@ -66,16 +70,6 @@ class ModuleList(Module):
     def __setitem__(self, index, module):
         key = list(self._modules)[index]
         self._modules[key] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for m in modules:

@@ -11,8 +11,15 @@ from mdlfast.nn.norm import LayerNorm
 _FUSED = {"relu": "relu", "gelu": "gelu", F.relu: "relu", F.gelu: "gelu"}
 
 
-class _FeedForward:
-    """linear2(dropout(activation(linear1(x)))); relu and gelu are fused into linear1's kernel."""
+class _Blocks:
+    """The blocks both layers share: self-attention, dropout1(self_attn(x, x, x)), and the
+    feed-forward, linear2(dropout(activation(linear1(x)))) with relu and gelu fused into linear1's
+    kernel."""
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
 
     def _init_feedforward(self, d_model, dim_feedforward, dropout, activation, bias, eps, dtype):
         if isinstance(activation, str) and activation not in ("relu", "gelu"):
@@ -31,7 +38,7 @@ class _FeedForward:
         return self.linear2(self.dropout(h))
 
 
-class TransformerEncoderLayer(_FeedForward, Module):
+class TransformerEncoderLayer(_Blocks, Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, device=None,
                  dtype=None):
@@ -45,11 +52,6 @@ class TransformerEncoderLayer(_FeedForward, Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
         if self.norm_first:
@@ -61,7 +63,7 @@ class TransformerEncoderLayer(_FeedForward, Module):
         return x
 
 
-class TransformerDecoderLayer(_FeedForward, Module):
+class TransformerDecoderLayer(_Blocks, Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, device=None,
                  dtype=None):
@@ -78,11 +80,6 @@ class TransformerDecoderLayer(_FeedForward, Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,

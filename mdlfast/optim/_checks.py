@@ -25,3 +25,14 @@ def betas(group):
 def finite_positive(value, name):
     if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def positive_ints(group, names):
+    for name in names:
+        if not (isinstance(group[name], int) and group[name] > 0):
+            raise ValueError(f"{name} must be a positive int, got {group[name]!r}")
+
+
+def line_search_fn(group):
+    if group["line_search_fn"] not in (None, "strong_wolfe"):
+        raise ValueError(f"line_search_fn must be None or 'strong_wolfe', got {group['line_search_fn']!r}")

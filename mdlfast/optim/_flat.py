@@ -48,3 +48,18 @@ def loss_value(loss):
 def evaluate(closure, optimizer):
     """The closure's loss as a float, with gradient recording on."""
     return loss_value(optimizer._evaluate(closure))
+
+
+def objective_along(flat, closure, optimizer, d):
+    """phi(step) -> (loss, flat gradient) at x + step * d, x being the parameters now; each call
+    puts the parameters back to x, as a line search expects."""
+    start = flat.values()
+
+    def along(step):
+        flat.add(step, d)
+        f = evaluate(closure, optimizer)
+        gradient = flat.gradient()
+        flat.assign(start)
+        return f, gradient
+
+    return along

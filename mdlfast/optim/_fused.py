@@ -14,6 +14,7 @@ import numpy as np
 from mdlfast import kernels, reference
 from mdlfast._kernels import optim as kernel_steps
 from mdlfast._validate import optim as step_args
+from mdlfast.optim.optimizer import Optimizer
 
 _MAX_REMEMBERED = 64
 _FLOAT32 = np.dtype(np.float32)
@@ -59,6 +60,18 @@ class FusedCaller:
         if len(self._validated) >= _MAX_REMEMBERED:  # parameter sets that keep changing
             self._validated.clear()
         self._validated.add(signature)
+
+
+class FusedOptimizer(Optimizer):
+    """Base of the optimizers whose step() runs the fused kernels through a FusedCaller, which
+    forgets its validated sets whenever the state arrays are replaced."""
+
+    def __init__(self, params, defaults):
+        self._fused = FusedCaller()
+        super().__init__(params, defaults)
+
+    def _forget_plans(self):
+        self._fused.forget()
 
 
 def _given(states):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from mdlfast.optim import _checks
-from mdlfast.optim._fused import FusedCaller, gradients
-from mdlfast.optim.optimizer import Optimizer
+from mdlfast.optim._fused import FusedOptimizer, gradients
 
 __all__ = ["Adagrad"]
 
 
-class Adagrad(Optimizer):
+class Adagrad(FusedOptimizer):
     """torch.optim.Adagrad: sum <- sum + g*g, p <- p - clr * g / (sqrt(sum) + eps) with
     clr = lr / (1 + (step-1)*lr_decay); g includes weight_decay*p. The state exists from the start,
     as PyTorch creates it in the constructor."""
@@ -20,7 +19,6 @@ class Adagrad(Optimizer):
                  eps=1e-10, *, maximize=False):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
-        self._fused = FusedCaller()
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group):
@@ -35,9 +33,6 @@ class Adagrad(Optimizer):
         _checks.at_least_zero(group, "weight_decay", "weight_decay value")
         _checks.at_least_zero(group, "initial_accumulator_value", "initial_accumulator_value value")
         _checks.at_least_zero(group, "eps", "epsilon value")
-
-    def _forget_plans(self):
-        self._fused.forget()
 
     def step(self, closure=None):
         """One Adagrad step over every parameter that has a gradient; returns the closure's loss."""

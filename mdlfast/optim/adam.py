@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from mdlfast.optim import _checks
-from mdlfast.optim._fused import FusedCaller, gradients
-from mdlfast.optim.optimizer import Optimizer
+from mdlfast.optim._fused import FusedOptimizer, gradients
 
 __all__ = ["Adam", "AdamW"]
 
 
-class Adam(Optimizer):
+class Adam(FusedOptimizer):
     """torch.optim.Adam: m and v are exponential averages of g and g*g, and
     p <- p - lr/(1-beta1^t) * m / (sqrt(v)/sqrt(1-beta2^t) + eps); g includes weight_decay*p."""
 
@@ -23,7 +22,6 @@ class Adam(Optimizer):
             raise ValueError("amsgrad=True is not supported by mdlfast's fused Adam kernel")
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=False, maximize=maximize)
-        self._fused = FusedCaller()
         super().__init__(params, defaults)
 
     def _check_options(self, group):
@@ -35,9 +33,6 @@ class Adam(Optimizer):
         _checks.at_least_zero(group, "weight_decay", "weight_decay value")
         if group.get("amsgrad"):
             raise ValueError("amsgrad=True is not supported by mdlfast's fused Adam kernel")
-
-    def _forget_plans(self):
-        self._fused.forget()
 
     def step(self, closure=None):
         """One Adam step over every parameter that has a gradient; returns the closure's loss."""

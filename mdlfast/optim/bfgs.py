@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdlfast.optim import _checks
-from mdlfast.optim._flat import FlatParams, evaluate, loss_value
+from mdlfast.optim._flat import FlatParams, evaluate, loss_value, objective_along
 from mdlfast.optim.line_search import strong_wolfe
 from mdlfast.optim.optimizer import Optimizer
 
@@ -31,11 +31,8 @@ class BFGS(Optimizer):
 
     def _check_options(self, group):
         _checks.learning_rate(group)
-        for name in ("max_iter", "max_eval"):
-            if not (isinstance(group[name], int) and group[name] > 0):
-                raise ValueError(f"{name} must be a positive int, got {group[name]!r}")
-        if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(f"line_search_fn must be None or 'strong_wolfe', got {group['line_search_fn']!r}")
+        _checks.positive_ints(group, ("max_iter", "max_eval"))
+        _checks.line_search_fn(group)
 
     def step(self, closure):
         """Run the BFGS iterations; returns the loss of the first closure call."""
@@ -68,15 +65,7 @@ class BFGS(Optimizer):
                 t = min(1.0, 1.0 / float(np.abs(g).sum())) * group["lr"]
             previous_loss = loss
             if group["line_search_fn"] == "strong_wolfe":
-                start = flat.values()
-
-                def along(step):
-                    flat.add(step, d)
-                    f = evaluate(closure, self)
-                    gradient = flat.gradient()
-                    flat.assign(start)
-                    return f, gradient
-
+                along = objective_along(flat, closure, self, d)
                 loss, g_new, t, used = strong_wolfe(along, d, t, loss, g, slope,
                                                     tolerance_change=group["tolerance_change"])
                 flat.add(t, d)

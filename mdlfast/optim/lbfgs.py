@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdlfast.optim import _checks
-from mdlfast.optim._flat import FlatParams, evaluate, loss_value
+from mdlfast.optim._flat import FlatParams, evaluate, loss_value, objective_along
 from mdlfast.optim.line_search import strong_wolfe
 from mdlfast.optim.optimizer import Optimizer
 
@@ -30,11 +30,8 @@ class LBFGS(Optimizer):
 
     def _check_options(self, group):
         _checks.learning_rate(group)
-        for name in ("max_iter", "max_eval", "history_size"):
-            if not (isinstance(group[name], int) and group[name] > 0):
-                raise ValueError(f"{name} must be a positive int, got {group[name]!r}")
-        if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(f"line_search_fn must be None or 'strong_wolfe', got {group['line_search_fn']!r}")
+        _checks.positive_ints(group, ("max_iter", "max_eval", "history_size"))
+        _checks.line_search_fn(group)
 
     def step(self, closure):
         """Run the L-BFGS iterations; returns the loss of the first closure call."""
@@ -91,15 +88,7 @@ class LBFGS(Optimizer):
                 break
 
             if group["line_search_fn"] == "strong_wolfe":
-                start = flat.values()
-
-                def along(step):
-                    flat.add(step, d)
-                    f = evaluate(closure, self)
-                    gradient = flat.gradient()
-                    flat.assign(start)
-                    return f, gradient
-
+                along = objective_along(flat, closure, self, d)
                 loss, g, t, used = strong_wolfe(along, d, t, loss, g, slope,
                                                 tolerance_change=tolerance_change)
                 flat.add(t, d)

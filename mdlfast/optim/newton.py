@@ -41,10 +41,8 @@ class Newton(Optimizer):
         if group["hessian"] not in _HESSIANS:
             raise ValueError(f"hessian must be one of {_HESSIANS}, got {group['hessian']!r}")
         _checks.finite_positive(group["fd_step"], "fd_step")
-        if not (isinstance(group["max_iter"], int) and group["max_iter"] > 0):
-            raise ValueError(f"max_iter must be a positive int, got {group['max_iter']!r}")
-        if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(f"line_search_fn must be None or 'strong_wolfe', got {group['line_search_fn']!r}")
+        _checks.positive_ints(group, ("max_iter",))
+        _checks.line_search_fn(group)
 
     def _loss_and_gradient(self, closure, params, create_graph=False):
         with enable_grad():

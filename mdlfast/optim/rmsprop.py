@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from mdlfast.optim import _checks
-from mdlfast.optim._fused import FusedCaller, gradients
-from mdlfast.optim.optimizer import Optimizer
+from mdlfast.optim._fused import FusedOptimizer, gradients
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(FusedOptimizer):
     """torch.optim.RMSprop: square_avg <- alpha*square_avg + (1-alpha)*g*g; the step divides g by
     sqrt(square_avg) (minus the squared mean gradient when centered) + eps, through a momentum
     buffer when momentum > 0."""
@@ -20,7 +19,6 @@ class RMSprop(Optimizer):
                  centered=False, *, maximize=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
-        self._fused = FusedCaller()
         super().__init__(params, defaults)
 
     def _check_options(self, group):
@@ -29,9 +27,6 @@ class RMSprop(Optimizer):
         _checks.at_least_zero(group, "momentum", "momentum value")
         _checks.at_least_zero(group, "weight_decay", "weight_decay value")
         _checks.at_least_zero(group, "alpha", "alpha value")
-
-    def _forget_plans(self):
-        self._fused.forget()
 
     def step(self, closure=None):
         """One RMSprop step over every parameter that has a gradient; returns the closure's loss."""

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from mdlfast.optim import _checks
-from mdlfast.optim._fused import FusedCaller, gradients
-from mdlfast.optim.optimizer import Optimizer
+from mdlfast.optim._fused import FusedOptimizer, gradients
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(FusedOptimizer):
     """torch.optim.SGD: buf <- momentum*buf + (1-dampening)*g (buf <- g on the first step), then
     p <- p - lr*(g + momentum*buf if nesterov else buf); g includes weight_decay*p."""
 
@@ -19,7 +18,6 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
-        self._fused = FusedCaller()
         super().__init__(params, defaults)
 
     def _check_options(self, group):
@@ -28,9 +26,6 @@ class SGD(Optimizer):
         _checks.at_least_zero(group, "weight_decay", "weight_decay value")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-
-    def _forget_plans(self):
-        self._fused.forget()
 
     def step(self, closure=None):
         """One SGD step over every parameter that has a gradient; returns the closure's loss."""

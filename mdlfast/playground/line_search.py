@@ -22,10 +22,7 @@ def backtracking(fn, x, direction, *, t0=1.0, shrink=0.5, c=1e-4, max_halvings=6
     f(x + t d) <= f(x) + c t g^T d (sufficient decrease). d must be a descent direction."""
     if not 0 < shrink < 1 or not 0 < c < 1:
         raise ValueError(f"need 0 < shrink < 1 and 0 < c < 1, got shrink={shrink}, c={c}")
-    g = fn.grad(x) if g is None else g
-    slope = float(g @ direction)
-    if slope >= 0:
-        raise ValueError(f"direction is not a descent direction (g^T d = {slope})")
+    slope = _descent_slope(fn, x, direction, g)
     fx = fn(x)
     t = float(t0)
     for _ in range(max_halvings):
@@ -42,10 +39,7 @@ def weak_wolfe(fn, x, direction, *, c1=1e-4, c2=0.9, max_iter=60, g=None):
     updates need (Armijo alone can accept steps too short to learn curvature from)."""
     if not 0 < c1 < c2 < 1:
         raise ValueError(f"need 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
-    g = fn.grad(x) if g is None else g
-    slope = float(g @ direction)
-    if slope >= 0:
-        raise ValueError(f"direction is not a descent direction (g^T d = {slope})")
+    slope = _descent_slope(fn, x, direction, g)
     fx = fn(x)
     low, high, t = 0.0, np.inf, 1.0
     for _ in range(max_iter):
@@ -79,3 +73,12 @@ def descent_direction_or_gradient(direction, g):
     """direction when it points downhill, else -g (a safeguard for Newton and quasi-Newton
     steps where the curvature model is not positive definite)."""
     return direction if g @ direction < 0 else -np.asarray(g)
+
+
+def _descent_slope(fn, x, direction, g):
+    """g^T d at x (g computed when None); raises ValueError unless d is a descent direction."""
+    g = fn.grad(x) if g is None else g
+    slope = float(g @ direction)
+    if slope >= 0:
+        raise ValueError(f"direction is not a descent direction (g^T d = {slope})")
+    return slope
