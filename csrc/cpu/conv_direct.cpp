@@ -1,0 +1,13 @@
+// Direct convolution on the baseline instruction set (one column at a time).
+#include "cpu/conv_direct.h"
+
+#include "cpu/simd_scalar.h"
+
+namespace mdlfast::cpu {
+
+void direct_conv_generic(float* y, const float* xp, int64_t hp, int64_t wp, const float* w,
+                         const float* b, const ConvShape& s) {
+  conv_direct::run<Scalar, 4, 3>(y, xp, hp, wp, w, b, s);
+}
+
+}  // namespace mdlfast::cpu
