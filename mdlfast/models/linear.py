@@ -140,7 +140,8 @@ class LogisticRegression(_GradientLinearModel):
 
     def predict(self, X):
         """Predicted class labels."""
-        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
+        index = (self.decision_function(X) > 0).astype(np.int64)
+        return self.classes_[index]
 
 
 class SoftmaxRegression(_GradientLinearModel):
@@ -167,7 +168,8 @@ class SoftmaxRegression(_GradientLinearModel):
 
     def predict(self, X):
         """Predicted class labels."""
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        index = self.decision_function(X).argmax(axis=1)
+        return self.classes_[index]
 
 
 def _binary_scores(estimator, X):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdlfast import metrics, nn, optim
+from mdlfast import data, metrics, nn, optim
 from mdlfast.models.datasets import load_split
 from mdlfast.models.registry import Run
 from mdlfast.random import manual_seed
@@ -52,10 +52,20 @@ def predict(model, X, batch_size=512):
     return np.concatenate(out)
 
 
+def _train_loader(split, batch, seed, shift):
+    """The shuffled training loader; shift=k augments images by random shifts of up to k
+    pixels."""
+    if not shift:
+        return split.loader("train", batch, shuffle=True, seed=seed)
+    augmented = data.TransformDataset(data.TensorDataset(split.X_train, split.y_train),
+                                      data.RandomShift(shift), seed=seed)
+    return data.DataLoader(augmented, batch_size=batch, shuffle=True, seed=seed)
+
+
 def train_network(entry, config, *, dataset, seed, progress):
     """Train entry.build(**config["model"]) as a classifier on `dataset`: fit with the config's
-    optimizer, epochs, batch size, cosine learning-rate decay and (patience) early stopping on
-    the validation accuracy; metrics on the held-out test split."""
+    optimizer, epochs, batch size, cosine learning-rate decay, (shift) random-shift
+    augmentation and (patience) early stopping on the validation accuracy; metrics on the held-out test split."""
     from mdlfast.train import EarlyStopping, LRScheduler, evaluate, fit
 
     images = config.get("images", False)
@@ -76,7 +86,7 @@ def train_network(entry, config, *, dataset, seed, progress):
         callbacks.append(EarlyStopping(monitor="val_accuracy", patience=config["patience"]))
     loss_fn = nn.CrossEntropyLoss()
     batch = config.get("batch_size", 32)
-    history = fit(model, loss_fn, opt, split.loader("train", batch, shuffle=True, seed=seed),
+    history = fit(model, loss_fn, opt, _train_loader(split, batch, seed, config.get("shift")),
                   split.loader("val", 256), epochs=epochs, callbacks=callbacks,
                   progress=progress)
     test = evaluate(model, split.loader("test", 256), loss_fn)
