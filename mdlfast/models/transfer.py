@@ -32,8 +32,9 @@ def transfer_weights(source_state, model, *, exclude=()):
 
 
 def freeze(module):
-    """Stop gradients to `module`'s parameters (and keep its batch-norm statistics fixed by
-    putting it in eval mode when training starts: see FrozenFeatures)."""
+    """Stop gradients to `module`'s parameters (the optimizer then gets
+    trainable_parameters(model)). Batch-norm running statistics still update in training mode:
+    a frozen block with batch norm should be put in eval mode by the caller."""
     module.requires_grad_(False)
     return module
 

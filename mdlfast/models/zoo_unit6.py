@@ -20,7 +20,7 @@ from mdlfast.random import manual_seed
 register(ZooEntry(
     name="resnet", unit=6, summary="ResNet with basic blocks (2 stages of 2)", dataset="digits",
     datasets=("digits",), build=ResNet, train=train_network,
-    quick={"epochs": 2, "batch_size": 32, "lr": 3e-3, "limit": 300, "images": True,
+    quick={"epochs": 3, "batch_size": 32, "lr": 3e-3, "limit": 400, "images": True,
            "model": {"blocks": (1, 1), "widths": (8, 16)}},
     full={"epochs": 25, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "patience": 10,
           "images": True}))
@@ -132,71 +132,76 @@ register(ZooEntry(
     headline="test_neg_elbo"))
 
 
-def _task(split, classes, relabel):
-    """The rows of split's train/test parts whose label is in `classes`, relabelled 0..k-1."""
+def _parts(split, transform=None):
+    """{"train", "val", "test"} -> (X, y) of split, images passed through `transform`."""
     parts = {}
     for part in ("train", "val", "test"):
         X, y = getattr(split, f"X_{part}"), getattr(split, f"y_{part}")
-        rows = np.isin(y, classes)
-        parts[part] = (X[rows], relabel[y[rows]])
+        parts[part] = (np.ascontiguousarray(transform(X) if transform else X), y)
     return parts
 
 
-def _fit_classifier(model, params, parts, config, seed, epochs, progress):
+def _few_shots(parts, shots, seed):
+    X, y = parts["train"]
+    rng = np.random.default_rng(seed)
+    keep = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:shots]
+                           for c in np.unique(y)])
+    return dict(parts, train=(X[keep], y[keep]))
+
+
+def _fit_classifier(model, params, parts, config, seed, epochs, progress, lr=None):
     from mdlfast import data
     from mdlfast.train import fit
 
     X, y = parts["train"]
     loader = data.DataLoader(data.TensorDataset(X, y), batch_size=config["batch_size"],
                              shuffle=True, seed=seed)
-    opt = make_optimizer("adam", params, config["lr"])
+    opt = make_optimizer("adam", params, lr or config["lr"])
     fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=epochs, progress=progress)
     X_test, y_test = parts["test"]
     return float(np.mean(predict(model, X_test) == y_test))
 
 
 def _train_transfer(entry, config, *, dataset, seed, progress):
-    """Pretrain LeNet-5 on digits 0-4; on digits 5-9 with `shots` training images per class,
-    compare (a) the pretrained features frozen with a new head, (b) fine-tuning everything from
-    the pretrained weights, (c) training from scratch."""
+    """Pretrain LeNet-5 on the upright digits; the new task is digits rotated by 90 degrees with
+    only `shots` training images per class. Compare (a) the pretrained convolutional features
+    frozen, the classifier retrained, (b) fine-tuning everything from the pretrained weights
+    (new output layer), (c) training from scratch on the few shots."""
     split = load_split(dataset, seed=seed, images=True)
-    relabel = np.array([0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
-    source = _task(split, [0, 1, 2, 3, 4], relabel)
-    target = _task(split, [5, 6, 7, 8, 9], relabel)
-    rng = np.random.default_rng(seed)
-    X, y = target["train"]
-    keep = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:config["shots"]]
-                           for c in range(5)])
-    target["train"] = (X[keep], y[keep])
+    source = _parts(split)
+    target = _few_shots(_parts(split, lambda X: np.rot90(X, 1, axes=(2, 3))), config["shots"],
+                        seed)
 
     manual_seed(seed)
-    pretrained = LeNet5(num_classes=5)
+    pretrained = LeNet5(num_classes=split.num_classes)
     source_accuracy = _fit_classifier(pretrained, pretrained.parameters(), source, config, seed,
                                       config["pretrain_epochs"], progress)
+    # What a user would do with PyTorch weights: a state_dict of arrays, PyTorch key names.
     state = pretrained.state_dict()
 
     result = {"source_accuracy": source_accuracy, "shots_per_class": config["shots"]}
     for mode in ("frozen", "finetune", "scratch"):
         manual_seed(seed + 1)
-        model = LeNet5(num_classes=5)
+        model = LeNet5(num_classes=split.num_classes)
         if mode != "scratch":
-            transfer_weights(state, model, exclude=("classifier.4.",))
+            transfer_weights(state, model, exclude=("classifier.5.",))
         if mode == "frozen":
             freeze(model.features)
+        lr = config.get("transfer_lr") if mode != "scratch" else None
         result[f"{mode}_accuracy"] = _fit_classifier(model, trainable_parameters(model), target,
-                                                     config, seed, config["epochs"], False)
+                                                     config, seed, config["epochs"], False, lr)
         if progress:
-            print(f"  {mode:<9} accuracy on digits 5-9: {result[f'{mode}_accuracy']:.4f}")
+            print(f"  {mode:<9} accuracy on rotated digits: {result[f'{mode}_accuracy']:.4f}")
     result["transfer_gain"] = result["finetune_accuracy"] - result["scratch_accuracy"]
     return Run(result)
 
 
 register(ZooEntry(
     name="transfer", unit=6,
-    summary="pretrain LeNet-5 on digits 0-4, freeze / fine-tune on few-shot 5-9 vs scratch",
+    summary="pretrain LeNet-5 on digits; freeze / fine-tune on few-shot rotated digits vs scratch",
     dataset="digits", datasets=("digits",), build=LeNet5, train=_train_transfer,
-    quick={"pretrain_epochs": 3, "epochs": 10, "shots": 10, "batch_size": 16, "lr": 3e-3},
-    full={"pretrain_epochs": 20, "epochs": 60, "shots": 10, "batch_size": 16, "lr": 2e-3},
+    quick={"pretrain_epochs": 2, "epochs": 10, "shots": 5, "batch_size": 16, "lr": 3e-3},
+    full={"pretrain_epochs": 20, "epochs": 60, "shots": 5, "batch_size": 16, "lr": 2e-3},
     headline="transfer_gain"))
 
 
