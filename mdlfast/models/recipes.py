@@ -93,7 +93,8 @@ def train_network(entry, config, *, dataset, seed, progress):
     predicted = predict(model, split.X_test)
     confusion = metrics.confusion_matrix(split.y_test, predicted)
     result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
-              "macro_f1": float(metrics.f1_score(split.y_test, predicted, average="macro")),
+              "macro_f1": float(metrics.f1_score(split.y_test, predicted, average="macro",
+                                          zero_division=0)),
               "epochs": history.epochs, "parameters": count_parameters(model)}
     if history.epochs:
         result["val_accuracy"] = history["val_accuracy"][-1]

@@ -33,7 +33,8 @@ def _train_estimator(entry, config, *, dataset, seed, progress):
     predicted = model.predict(split.X_test)
     result = {"test_accuracy": float(np.mean(predicted == split.y_test)),
               "train_accuracy": float(np.mean(model.predict(split.X_train) == split.y_train)),
-              "macro_f1": float(metrics.f1_score(split.y_test, predicted, average="macro"))}
+              "macro_f1": float(metrics.f1_score(split.y_test, predicted, average="macro",
+                                          zero_division=0))}
     if scheme is not None:
         result["binary_classifiers"] = len(model.estimators_)
     confusion = metrics.confusion_matrix(split.y_test, predicted)
