@@ -11,7 +11,7 @@ from mdlfast import kernels, reference
 from mdlfast.random import manual_seed
 from mdlfast.autograd import (
     Tensor, cat, concatenate, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, stack,
-    tensor, use_backend, where)
+    tensor, use_backend, where, arange, full, ones, ones_like, rand, randn, zeros, zeros_like)
 from mdlfast import autograd, nn, testing
 from mdlfast.serialization import CheckpointError, load, save
 from mdlfast import optim
@@ -19,6 +19,7 @@ from mdlfast import optim
 __all__ = [
     "Tensor", "autograd", "cat", "concatenate", "enable_grad", "is_grad_enabled", "manual_seed",
     "nn", "no_grad", "set_grad_enabled", "stack", "tensor", "testing", "use_backend", "where",
+    "arange", "full", "ones", "ones_like", "rand", "randn", "zeros", "zeros_like",
     "CheckpointError", "load", "save",
     "optim",
     "__version__",

@@ -139,8 +139,12 @@ def test_non_contiguous_inputs(isa):
     check_attention(q, k, v, dout, causal=True)
 
 
-def test_same_result_on_one_and_two_threads(threads):
-    q, k, v, dout, _, _ = case_inputs((2, 3, 150, 150, 32, 32, True, None))
+@pytest.mark.parametrize("case", [(2, 3, 150, 150, 32, 32, True, None),
+                                  (1, 1, 300, 333, 16, 16, True, None),
+                                  (4, 5, 70, 130, 16, 8, True, None)], ids=case_id)
+def test_same_result_on_one_and_two_threads(threads, case):
+    """Also where few (batch, head) items split the backward by key blocks."""
+    q, k, v, dout, _, _ = case_inputs(case)
     results = []
     for n in (1, threads):
         previous = mdlfast.get_num_threads()
@@ -169,3 +173,30 @@ def test_attention_matches_torch(case):
     assert_close(out, t_out.detach().numpy(), size, name="out")
     for grad, t, name in zip(grads, (tq, tk, tv), ("dq", "dk", "dv")):
         assert_close(grad, t.grad.numpy(), size, name=name)
+
+
+def test_nan_propagates_as_in_the_reference(isa):
+    rng = rng_for("attention nan", isa)
+    q, k, v = qkv(rng, 1, 3, 70, 75, 16, 16)
+    q[0, 0, 3, 2] = np.nan
+    k[0, 1, 5, 0] = np.nan
+    v[0, 2, 66, 1] = np.nan
+    dout = randn(rng, q.shape)
+    out, lse, _ = check_attention(q, k, v, dout)
+    assert np.isnan(out[0, 0, 3]).all() and np.isnan(lse[0, 1]).all() and np.isnan(out[0, 2, :, 1]).all()
+
+
+def test_nan_under_the_causal_mask(isa):
+    """A NaN score reaches the lse of exactly the rows that see it (masked scores are replaced, not
+    added); a NaN value reaches at least those rows' outputs (as in the reference, where the dense
+    product spreads it through 0 · NaN, it may reach more)."""
+    rng = rng_for("attention causal nan", isa)
+    q, k, v = qkv(rng, 1, 2, 70, 75, 16, 16)
+    q[0, 0, 3, 2] = np.nan
+    k[0, 1, 5, 0] = np.nan
+    v[0, 0, 66, 1] = np.nan
+    out, lse = kernels.attention(q, k, v, causal=True)
+    nan_rows = np.zeros((2, 70), dtype=bool)
+    nan_rows[0, 3] = nan_rows[1, 5:] = True
+    assert np.array_equal(np.isnan(lse[0]), nan_rows)
+    assert np.isnan(out[0][nan_rows]).all() and np.isnan(out[0, 0, 66:, 1]).all()

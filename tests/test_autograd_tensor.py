@@ -68,7 +68,11 @@ def test_reductions(name, axis, keepdims):
 def test_dim_keepdim_aliases():
     x = rand(3, 4)
     np.testing.assert_array_equal(x.sum(dim=1, keepdim=True).data, x.data.sum(axis=1, keepdims=True))
-    np.testing.assert_array_equal(x.max(dim=0).data, x.data.max(axis=0))
+    np.testing.assert_array_equal(x.max(axis=0).data, x.data.max(axis=0))
+    values, indices = x.max(dim=0)  # PyTorch's form: (values, indices)
+    np.testing.assert_array_equal(values.data, x.data.max(axis=0))
+    np.testing.assert_array_equal(indices.data, x.data.argmax(axis=0))
+    assert x.min(dim=1, keepdim=True).indices.shape == (3, 1)
 
 
 def test_max_ties_share_the_gradient_over_all_and_pick_first_along_axis():
@@ -255,3 +259,51 @@ def test_float32_stays_float32_through_ops():
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_retain_grad_keeps_intermediate_gradients():
+    x = rand(3)
+    h = x * 2
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    np.testing.assert_allclose(x.grad.data, 8 * x.data)
+
+
+def test_modules_deepcopy_and_tensor_softmax():
+    import copy
+
+    model = mdlfast.nn.Sequential(mdlfast.nn.Linear(3, 2), mdlfast.nn.BatchNorm1d(2))
+    clone = copy.deepcopy(model)
+    clone[0].weight.data += 1
+    assert not np.array_equal(clone[0].weight.data, model[0].weight.data)
+    assert isinstance(clone[0].weight, mdlfast.nn.Parameter) and clone[0].weight.requires_grad
+    p = rand(2, 4).softmax(dim=1)
+    np.testing.assert_allclose(p.data.sum(axis=1), 1)
+
+
+def test_setitem_writes_data_and_refuses_graph_tensors():
+    x = mdlfast.tensor(np.zeros((2, 3)))
+    x[0, 1:] = 5.0
+    x[x > 4] = mdlfast.tensor(7.0)
+    np.testing.assert_array_equal(x.data, [[0, 7, 7], [0, 0, 0]])
+    w = rand(3)
+    with pytest.raises(RuntimeError, match="in place"):
+        w[0] = 1.0
+    with mdlfast.no_grad():
+        w[0] = 1.0
+    assert w.data[0] == 1.0
+
+
+def test_factories():
+    mdlfast.manual_seed(3)
+    a = mdlfast.randn(2, 3, requires_grad=True)
+    mdlfast.manual_seed(3)
+    np.testing.assert_array_equal(mdlfast.randn(2, 3).data, a.data)
+    assert a.dtype == np.float32 and a.requires_grad
+    assert mdlfast.zeros(2, 2).data.sum() == 0 and mdlfast.ones((3,)).data.sum() == 3
+    assert mdlfast.full((2,), 4.0).data.tolist() == [4.0, 4.0]
+    assert mdlfast.arange(4).data.tolist() == [0, 1, 2, 3]
+    assert mdlfast.zeros_like(a).shape == (2, 3) and mdlfast.ones_like(a).dtype == np.float32
+    r = mdlfast.rand(1000)
+    assert 0 <= r.data.min() and r.data.max() < 1

@@ -25,6 +25,8 @@ CASES = [
     (2, 40, 9, 9, 33, 3, 3, 1, 1, 1, 1),  # several micro-kernel panels, K over one panel
     (1, 2, 3, 37, 3, 2, 4, (1, 3), (0, 2), (2, 1), 1),
     (5, 1, 4, 4, 1, 4, 4, 1, 0, 1, 1),  # a single output pixel
+    (1, 3, 5, 4, 70, 3, 2, 1, (1, 0), (2, 1), 1),  # channel blocks of 64 + 6, rows of 3 pixels
+    (2, 32, 8, 8, 32, 3, 3, 1, 1, 1, 2),  # two groups of 16 channels
 ]
 IDS = [str(case) for case in CASES]
 

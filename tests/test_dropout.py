@@ -9,7 +9,52 @@ import numpy as np
 import pytest
 
 from mdlfast import kernels, reference
+from mdlfast import _cpu
+from mdlfast._validate.dropout import dropout_scale, keep_threshold
 from _checks import randn, rng_for
+
+SIZES = [1, 3, 4, 5, 63, 64, 65, 1000, 100_003]  # 100003: several tasks, a partial Philox block
+SEEDS = [0, 12345, (1 << 64) - 1]
+OFFSETS = [0, 7, (1 << 64) - 3]  # the last wraps the block counter mod 2**64
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_dropout_mask_equals_reference(isa, threads, n):
+    for seed, offset, p in zip(SEEDS, OFFSETS, (0.5, 0.1, 0.93)):
+        rng = rng_for("dropout", isa, threads, n, seed)
+        x = randn(rng, n)
+        y, mask = kernels.dropout(x, p, seed=seed, offset=offset)
+        y_ref, mask_ref = reference.dropout(x, p, seed=seed, offset=offset)
+        assert mask.dtype == np.bool_
+        np.testing.assert_array_equal(mask, mask_ref)
+        np.testing.assert_array_equal(y, y_ref)  # the same float32 products
+        dy = randn(rng, n)
+        np.testing.assert_array_equal(kernels.dropout_backward(dy, mask, p), reference.dropout_backward(dy, mask, p))
+
+        # Poisoned direct calls: every element of y, mask and dx is written.
+        y_p = np.full(n, np.nan, np.float32)
+        mask_p = np.frombuffer(np.full(n, 7, np.uint8).tobytes(), dtype=np.bool_).copy()
+        scale = float(dropout_scale(p, np.dtype(np.float32)))
+        _cpu.dropout(y_p, mask_p, x, seed, offset, keep_threshold(p), scale)
+        np.testing.assert_array_equal(y_p, y_ref)
+        np.testing.assert_array_equal(mask_p.view(np.uint8), mask_ref.view(np.uint8))
+        dx_p = np.full(n, np.nan, np.float32)
+        _cpu.dropout_backward(dx_p, dy, mask, scale)
+        np.testing.assert_array_equal(dx_p, reference.dropout_backward(dy, mask, p))
+
+
+def test_dropout_shapes_and_strides():
+    rng = rng_for("dropout strided")
+    x = randn(rng, (7, 9, 11))[:, ::2, 3:]
+    y, mask = kernels.dropout(x, 0.4, seed=99, offset=5)
+    y_ref, mask_ref = reference.dropout(x, 0.4, seed=99, offset=5)
+    assert y.shape == mask.shape == x.shape
+    np.testing.assert_array_equal(mask, mask_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    dy = randn(rng, (11, 9, 7)).transpose(2, 1, 0)[:, ::2, 3:]
+    np.testing.assert_array_equal(kernels.dropout_backward(dy, mask, 0.4), reference.dropout_backward(dy, mask, 0.4))
+    y, mask = kernels.dropout(np.ones((0, 4), np.float32), 0.5, seed=1)
+    assert y.shape == mask.shape == (0, 4)
 
 @pytest.mark.parametrize("api", [kernels, reference], ids=["kernels", "reference"])
 def test_dropout_edge_probabilities(api):
@@ -19,8 +64,10 @@ def test_dropout_edge_probabilities(api):
     np.testing.assert_array_equal(y, x)
     y, mask = api.dropout(x, 1.0, seed=1)
     assert not mask.any()
-    np.testing.assert_array_equal(y, x * np.float32(0))  # as PyTorch: x·0, so inf and NaN give NaN
-    np.testing.assert_array_equal(api.dropout_backward(x, mask, 1.0), x * np.float32(0))
+    with np.errstate(invalid="ignore"):
+        dropped = x * np.float32(0)  # as PyTorch: x·0, so inf and NaN give NaN
+    np.testing.assert_array_equal(y, dropped)
+    np.testing.assert_array_equal(api.dropout_backward(x, mask, 1.0), dropped)
 
 
 @pytest.mark.parametrize("api", [kernels, reference], ids=["kernels", "reference"])

@@ -160,3 +160,43 @@ def test_kernel_errors_pass_through_with_their_messages():
         nn.MaxPool2d(5)(mdlfast.tensor(np.zeros((1, 1, 3, 3), np.float32)))
     with pytest.raises((ValueError, IndexError)):
         nn.Embedding(4, 2)(np.array([5]))
+
+
+def test_recurrent_dropout_between_layers_only_in_training():
+    mdlfast.manual_seed(0)
+    lstm = nn.LSTM(4, 6, num_layers=2, dropout=0.5)
+    x = mdlfast.tensor(np.random.default_rng(0).standard_normal((3, 2, 4)).astype(np.float32))
+    train_a, train_b = lstm(x)[0].data, lstm(x)[0].data
+    assert not np.array_equal(train_a, train_b)
+    lstm.eval()
+    np.testing.assert_array_equal(lstm(x)[0].data, lstm(x)[0].data)
+    single = nn.GRU(4, 6, dropout=0.0)
+    np.testing.assert_array_equal(single(x)[0].data, single(x)[0].data)
+
+
+def test_where_and_casts_are_differentiable():
+    x = mdlfast.tensor(np.array([-1.0, 2.0, -3.0]), requires_grad=True)
+    assert mdlfast.testing.gradcheck(lambda x: mdlfast.where(x.data > 0, x * x, -x), [x])
+    assert mdlfast.testing.gradcheck(lambda x: (x * 3).where(x.data < 0, 1.0), [x])
+    y = x.float()
+    assert y.dtype == np.float32
+    (y * 2).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [2, 2, 2])
+
+
+def test_reference_backend_never_calls_the_compiled_kernels(monkeypatch):
+    from mdlfast.autograd import backend
+
+    def tripwire(*args, **kwargs):
+        raise AssertionError("compiled kernel called")
+
+    for name in ("linear", "linear_backward", "cross_entropy", "cross_entropy_backward", "conv2d",
+                 "conv2d_backward", "activation", "activation_backward"):
+        monkeypatch.setattr(backend._kernels, name, tripwire)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 3))
+    x = mdlfast.tensor(np.ones((2, 1, 4, 4), np.float32))
+    with mdlfast.use_backend("reference"):
+        F.cross_entropy(model(x), np.array([0, 2])).backward()
+    with pytest.raises(AssertionError, match="compiled kernel called"):
+        model(x)

@@ -174,3 +174,10 @@ def test_newton_step_on_a_quadratic_through_the_hessian():
     H = np.stack([mdlfast.autograd.grad(g[i], [w], retain_graph=True)[0].data for i in range(4)])
     step = np.linalg.solve(H, g.data)
     np.testing.assert_allclose(w.data - step, np.linalg.solve(Q.data, c.data), rtol=1e-10)
+
+
+def test_create_graph_through_a_function_without_double_backward_says_so():
+    x = rand(1, 1, 4, 4)
+    w = rand(1, 1, 2, 2, seed=1)
+    with pytest.raises(RuntimeError, match="Conv2d has no differentiable backward"):
+        mdlfast.autograd.grad(F.conv2d(x, w).sum(), [w], create_graph=True)

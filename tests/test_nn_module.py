@@ -166,3 +166,30 @@ def test_linear_gradcheck_and_hvp():
     grad_at = lambda p: mdlfast.autograd.grad(loss(t := mdlfast.tensor(p, requires_grad=True)), [t])[0].data
     fd = (grad_at(w0 + eps * v) - grad_at(w0 - eps * v)) / (2 * eps)
     np.testing.assert_allclose(hv.data, fd, rtol=1e-5, atol=1e-7)
+
+
+REFERENCE_GELU_FLOAT64 = pytest.mark.xfail(
+    strict=True, raises=TypeError,
+    reason="reference gelu backward returns float64 for float32 input (activation_functions: "
+           "np.sqrt(2 * np.pi) is a float64 scalar)")
+
+
+@pytest.mark.parametrize("activation, backend", [
+    pytest.param(a, b, marks=REFERENCE_GELU_FLOAT64 if (a, b) == ("gelu", "reference") else ())
+    for a in (None, "relu", "sigmoid", "tanh", "gelu") for b in ("kernels", "reference")])
+def test_linear_on_an_input_without_grad_skips_dx_with_the_same_weight_gradients(activation, backend):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 5, 7)).astype(np.float32)
+    w = rng.standard_normal((3, 7)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    results = []
+    for x_requires_grad in (True, False):
+        xt = mdlfast.tensor(x, requires_grad=x_requires_grad)
+        wt, bt = mdlfast.tensor(w, requires_grad=True), mdlfast.tensor(b, requires_grad=True)
+        with mdlfast.use_backend(backend):
+            y = nn.functional.linear(xt, wt, bt, activation)
+            (y * y).sum().backward()
+        assert (xt.grad is not None) == x_requires_grad
+        results.append((wt.grad.data, bt.grad.data))
+    for full, skipped in zip(*results):
+        np.testing.assert_allclose(skipped, full, rtol=1e-5, atol=1e-5)

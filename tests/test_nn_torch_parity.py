@@ -242,3 +242,21 @@ def test_default_initialisation_statistics_follow_torch_rules():
     assert emb.weight.data.std() == pytest.approx(1.0, rel=0.05)
     mha = nn.MultiheadAttention(16, 4)
     assert np.all(mha.in_proj_bias.data == 0)
+
+
+def test_multihead_attention_with_kdim_vdim_and_batch_first():
+    ours = nn.MultiheadAttention(8, 2, kdim=5, vdim=3, batch_first=True)
+    theirs = tnn.MultiheadAttention(8, 2, kdim=5, vdim=3, batch_first=True)
+    _load_from_torch(ours, theirs)
+    rng = np.random.default_rng(8)
+    q, k, v = (rng.standard_normal(s).astype(np.float32) for s in [(2, 4, 8), (2, 6, 5), (2, 6, 3)])
+    ours_in = [mdlfast.tensor(a, requires_grad=True) for a in (q, k, v)]
+    torch_in = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    yo, wo = ours(*ours_in, average_attn_weights=False)
+    yt, wt = theirs(*torch_in, average_attn_weights=False)
+    yo.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(yo.data, yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wo.data, wt.detach().numpy(), rtol=1e-4, atol=1e-6)
+    for a, b in zip(ours_in, torch_in):
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-4, atol=1e-5)

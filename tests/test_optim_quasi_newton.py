@@ -213,3 +213,29 @@ def test_newton_damps_an_indefinite_hessian_into_a_descent_step():
     before = float(closure().data)
     optim.Newton([w], damping=0.1).step(closure)
     assert float(closure().data) < before
+
+
+@pytest.mark.parametrize("cls,options", [(optim.LBFGS, dict(max_iter=4, history_size=3, line_search_fn="strong_wolfe")),
+                                         (optim.LBFGS, dict(lr=0.1, max_iter=3)),
+                                         (optim.BFGS, dict(max_iter=4))], ids=["lbfgs_wolfe", "lbfgs", "bfgs"])
+def test_state_dict_resumes_exactly(tmp_path, cls, options):
+    params = _params(START)
+    opt = cls(params, **options)
+    for _ in range(4):
+        opt.step(numpy_closure(params, rosenbrock))
+    expected = _flat(params)
+
+    params = _params(START)
+    opt = cls(params, **options)
+    for _ in range(2):
+        opt.step(numpy_closure(params, rosenbrock))
+    mdlfast.save({"params": [p.data for p in params], "optimizer": opt.state_dict()}, tmp_path / "q")
+    checkpoint = mdlfast.load(tmp_path / "q")
+    params = _params(START * 0)
+    for p, saved in zip(params, checkpoint["params"]):
+        p.data[...] = saved
+    opt = cls(params, **options)
+    opt.load_state_dict(checkpoint["optimizer"])
+    for _ in range(2):
+        opt.step(numpy_closure(params, rosenbrock))
+    assert _flat(params).tobytes() == expected.tobytes()

@@ -187,3 +187,77 @@ def test_bad_parameter_lists():
     with pytest.raises(TypeError, match="ordered collections"):
         optim.SGD([{"params": set(params)}], lr=0.1)
     assert isinstance(params[0], Parameter)
+
+
+@pytest.mark.parametrize("cls,options", FIRST_ORDER[:2], ids=lambda v: getattr(v, "__name__", ""))
+def test_model_checkpoint_resumes_training_bit_for_bit(tmp_path, cls, options):
+    """An nn model trained by backward(): k steps, save model+optimizer+epoch, load into a fresh
+    model and optimizer, continue; the result equals the uninterrupted run's bytes."""
+    require_tensor()
+    from mdlfast import nn
+
+    rng = np.random.default_rng(4)
+    x = mdlfast.tensor(rng.standard_normal((16, 5)).astype(np.float32))
+    y = mdlfast.tensor(rng.standard_normal((16, 2)).astype(np.float32))
+
+    def fresh():
+        mdlfast.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.Linear(8, 2))
+        return model, cls(model.parameters(), **options)
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+
+    model, opt = fresh()
+    train(model, opt, 7)
+    expected = {k: v.copy() for k, v in model.state_dict().items()}
+
+    model, opt = fresh()
+    train(model, opt, 3)
+    mdlfast.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, tmp_path / "m")
+    model, opt = fresh()
+    train(model, opt, 1)  # the fresh model differs from the checkpoint before loading
+    checkpoint = mdlfast.load(tmp_path / "m")
+    model.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["optimizer"])
+    train(model, opt, 7 - checkpoint["epoch"])
+    got = model.state_dict()
+    assert list(got) == list(expected)
+    for key in expected:
+        assert got[key].tobytes() == expected[key].tobytes(), key
+
+
+def test_a_torch_state_dict_as_arrays_continues_the_torch_run():
+    """torch.optim's state_dict, its tensors turned into NumPy arrays, loads into the mdlfast
+    optimizer, which then continues exactly as torch does."""
+    torch = pytest.importorskip("torch")
+    from _optim_params import assert_params_close, set_grads, theirs
+
+    rng = np.random.default_rng(9)
+    arrays = initial_arrays(rng)
+    q = theirs(arrays)
+    topt = torch.optim.Adam([{"params": q[:2]}, {"params": q[2:], "lr": 5e-3}], lr=1e-2, foreach=False)
+    p = ours(arrays)
+    opt = optim.Adam([{"params": p[:2]}, {"params": p[2:], "lr": 5e-3}], lr=1e-2)
+
+    def step(both):
+        set_grads(p, q, [rng.standard_normal(s).astype(np.float32) for s in SHAPES])
+        if both:
+            opt.step()
+        topt.step()
+
+    for _ in range(3):
+        step(both=False)
+    for a, b in zip(p, q):
+        a.data[...] = b.detach().numpy()
+    sd = topt.state_dict()
+    opt.load_state_dict({"state": {k: {n: v.numpy() for n, v in s.items()} for k, s in sd["state"].items()},
+                         "param_groups": sd["param_groups"]})
+    assert opt.state[p[0]]["step"] == 3
+    for _ in range(3):
+        step(both=True)
+    assert_params_close(p, q)

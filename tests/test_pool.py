@@ -11,8 +11,9 @@ import pytest
 from mdlfast import _cpu, kernels, reference
 from _checks import assert_close, randn, rng_for
 
-# (shape, kernel_size, stride, padding): the 2x2/stride-2 fast path at widths around its 16-lane
-# blocks, odd sizes, N=1, stride != kernel, overlapping windows, padding.
+# (shape, kernel_size, stride, padding): the vectorised rows' three column strides (1: plain
+# loads, 2: a permute, more: a gather) at widths around their 16-lane blocks, odd sizes, N=1,
+# stride != kernel, overlapping windows, padding.
 CASES = [
     ((2, 3, 8, 8), 2, None, 0),
     ((1, 2, 7, 33), 2, 2, 0),
@@ -24,6 +25,9 @@ CASES = [
     ((1, 1, 1, 1), 1, None, 0),
     ((2, 1, 10, 7), (4, 2), (3, 5), (2, 1)),
     ((3, 6, 6), 2, 1, 1),
+    ((1, 2, 5, 40), 3, 1, 1),
+    ((1, 1, 4, 70), (2, 3), 3, 1),
+    ((2, 1, 6, 51), 3, 2, 1),
 ]
 
 
@@ -186,3 +190,36 @@ def test_empty_batch(isa):
     assert kernels.avg_pool2d(x, 2).shape == (0, 3, 2, 2)
     assert kernels.avg_pool2d_backward(y, x.shape, 2).shape == x.shape
     assert kernels.global_avg_pool2d(x).shape == (0, 3, 1, 1)
+
+
+def random_geometries(rng, count):
+    """(shape, kernel, stride, padding) drawn over small planes, every legal combination likely."""
+    found = []
+    while len(found) < count:
+        h, w = (int(v) for v in rng.integers(1, 41, size=2))
+        k = tuple(int(v) for v in rng.integers(1, 6, size=2))
+        s = tuple(int(v) for v in rng.integers(1, 5, size=2))
+        p = tuple(int(rng.integers(0, ki // 2 + 1)) for ki in k)
+        if h + 2 * p[0] >= k[0] and w + 2 * p[1] >= k[1]:
+            found.append(((int(rng.integers(1, 3)), int(rng.integers(1, 3)), h, w), k, s, p))
+    return found
+
+
+def test_pools_match_reference_on_random_geometries(isa):
+    rng = rng_for("pool_random", isa)
+    for shape, k, s, p in random_geometries(rng, 60):
+        x = randn(rng, shape)
+        label = f"{shape} k={k} s={s} p={p}"
+        y_ref, indices_ref = reference.max_pool2d(x, k, stride=s, padding=p)
+        y, indices = kernels.max_pool2d(x, k, stride=s, padding=p)
+        np.testing.assert_array_equal(y, y_ref, err_msg=label)
+        np.testing.assert_array_equal(indices, indices_ref, err_msg=label)
+        dy = randn(rng, y.shape)
+        assert_close(kernels.max_pool2d_backward(dy, indices, shape),
+                     reference.max_pool2d_backward(dy.astype(np.float64), indices, shape), 25, name=label)
+        for include in (True, False):
+            kw = dict(stride=s, padding=p, count_include_pad=include)
+            assert_close(kernels.avg_pool2d(x, k, **kw), reference.avg_pool2d(x.astype(np.float64), k, **kw),
+                         25, name=label)
+            assert_close(kernels.avg_pool2d_backward(dy, shape, k, **kw),
+                         reference.avg_pool2d_backward(dy.astype(np.float64), shape, k, **kw), 25, name=label)

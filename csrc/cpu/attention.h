@@ -29,7 +29,8 @@ void attention(float* out, float* lse, const float* q, const float* k, const flo
                const AttentionProblem& problem);
 
 // dq, dk, dv (shapes of q, k, v; written, not accumulated) from dout and the forward's out and lse.
-// Each (batch, head) is one thread's work, so the result is the same on any number of threads.
+// The work is split by (batch, head) and, where those are few, by groups of key blocks chosen from
+// the problem alone, so the result is the same on any number of threads.
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                         const float* k, const float* v, const float* out, const float* lse,
                         const AttentionProblem& problem);

@@ -13,8 +13,10 @@ void attention_forward_block_avx512(float* out, float* lse, const float* q, cons
 void attention_backward_item_avx512(float* dq, float* dk, float* dv, const float* dout,
                                   const float* q, const float* k, const float* v, const float* out,
                                   const float* lse, const AttentionProblem& p, int64_t bh,
+                                  int64_t key_begin, int64_t key_end,
                                   attention_tile::BackwardScratch& scratch) {
-  attention_tile::backward_item<Avx512>(dq, dk, dv, dout, q, k, v, out, lse, p, bh, scratch);
+  attention_tile::backward_item<Avx512>(dq, dk, dv, dout, q, k, v, out, lse, p, bh, key_begin, key_end,
+                                        scratch);
 }
 
 }  // namespace mdlfast::cpu

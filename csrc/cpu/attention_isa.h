@@ -15,8 +15,8 @@ namespace mdlfast::cpu {
   void attention_backward_item_##isa(float* dq, float* dk, float* dv, const float* dout,          \
                                      const float* q, const float* k, const float* v,              \
                                      const float* out, const float* lse,                          \
-                                     const AttentionProblem& p, int64_t bh,                       \
-                                     attention_tile::BackwardScratch& scratch);
+                                     const AttentionProblem& p, int64_t bh, int64_t key_begin,    \
+                                     int64_t key_end, attention_tile::BackwardScratch& scratch);
 MDLFAST_ATTENTION_ISA(avx512)
 MDLFAST_ATTENTION_ISA(avx2)
 #undef MDLFAST_ATTENTION_ISA

@@ -1,10 +1,7 @@
 // The attention kernels written once over a SIMD vocabulary V (simd_avx512.h, simd_avx2.h,
-// simd_scalar.h) and instantiated in each ISA's translation unit (attention_avx512.cpp, ...).
-//
-// Every product of a tile is C (+)= A·B with B row-major and A addressed through a row and a column
-// stride: a transposed operand (Pᵀ, dSᵀ) is then just a swap of A's strides, and A's elements are
-// broadcast one at a time anyway. The register block holds up to Tile<V>::kRows rows of C by
-// Tile<V>::kVectors vectors.
+// simd_scalar.h) and instantiated in each ISA's translation unit (attention_avx512.cpp, ...):
+// the online-softmax forward of one block of query rows and the backward of one (batch, head)
+// item's group of key blocks, on tiles of at most kQueryBlock x kKeyBlock scores.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +11,7 @@
 #include <vector>
 
 #include "cpu/attention.h"
+#include "cpu/attention_product.h"
 #include "cpu/simd_scalar.h"
 #include "cpu/vector_math.h"
 
@@ -22,13 +20,6 @@ namespace mdlfast::cpu::attention_tile {
 constexpr int64_t kQueryBlock = 64;
 constexpr int64_t kKeyBlock = 64;
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
-
-// Register blocking per vocabulary: AVX-512 has 32 vector registers, AVX2 16.
-template <class V>
-struct Tile {
-  static constexpr int kRows = V::kWidth >= 16 ? 6 : (V::kWidth >= 8 ? 6 : 4);
-  static constexpr int kVectors = V::kWidth >= 16 ? 4 : (V::kWidth >= 8 ? 2 : 4);
-};
 
 // Row maximum, e^x with exact zeros for x = -inf (masked scores), for a vocabulary or scalars.
 template <class V>
@@ -53,116 +44,6 @@ struct RowMath<Scalar> {
   static float exp_or_zero(float x) { return x == kMinusInf ? 0.0f : std::exp(x); }
   static float reduce_max(float a) { return a; }
 };
-
-// C[m x n] (+)= A[m x k] · B[k x n] for m = MR rows and n <= NV vectors: the register block.
-// Full (n == NV vectors exactly) loads and stores whole vectors; otherwise the last ones are
-// partial. The accumulators start at zero and C is added at the end: with C loaded up front,
-// or with loops left rolled, GCC keeps the accumulators on the stack.
-template <class V, int MR, int NV, bool Full>
-void block(float* __restrict c, int64_t ldc, const float* __restrict a, int64_t ars, int64_t acs,
-           const float* __restrict b, int64_t ldb, int64_t k, int64_t n, bool accumulate) {
-  using F = typename V::F;
-  constexpr int W = V::kWidth;
-  int counts[NV];
-  for (int v = 0; v < NV; ++v)
-    counts[v] = Full ? W : static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(W, n - v * W)));
-  F acc[MR][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = V::set1(0.0f);
-  for (int64_t p = 0; p < k; ++p) {
-    F bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + p * ldb + v * W, Full ? W : counts[v]);
-    const float* ap = a + p * acs;
-#pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) {
-      const F ar = V::set1(ap[r * ars]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = V::fmadd(ar, bv[v], acc[r][v]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      float* cv = c + r * ldc + v * W;
-      const int count = Full ? W : counts[v];
-      F x = acc[r][v];
-      if (accumulate) x = V::add(x, V::load(cv, count));
-      V::store(cv, x, count);
-    }
-}
-
-template <class V, int MR, int NV>
-void block_columns(float* c, int64_t ldc, const float* a, int64_t ars, int64_t acs, const float* b,
-                   int64_t ldb, int64_t k, int64_t n, bool accumulate) {
-  if (n == NV * V::kWidth)
-    block<V, MR, NV, true>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
-  else
-    block<V, MR, NV, false>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
-}
-
-template <class V, int MR>
-void block_rows(int nv, float* c, int64_t ldc, const float* a, int64_t ars, int64_t acs,
-                const float* b, int64_t ldb, int64_t k, int64_t n, bool accumulate) {
-  constexpr int NV = Tile<V>::kVectors;
-  switch (nv) {
-    case 1: return block_columns<V, MR, 1>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate);
-    case 2: if constexpr (NV >= 2) return block_columns<V, MR, 2>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
-    case 3: if constexpr (NV >= 3) return block_columns<V, MR, 3>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
-    case 4: if constexpr (NV >= 4) return block_columns<V, MR, 4>(c, ldc, a, ars, acs, b, ldb, k, n, accumulate); break;
-    default: break;
-  }
-}
-
-// The part of a tile product that the causal mask leaves, for a tile on the diagonal. With
-// offset = (first query) − (first key) of the tile, query i sees key j when j <= i + offset:
-//   columns:     C's rows are queries, its columns keys; row i needs columns j < i + 1 + offset
-//   inner_end:   C's rows are queries, the inner index keys; row i needs p < i + 1 + offset
-//   inner_begin: C's rows are keys, the inner index queries; row j needs p >= j − offset
-// Columns a row group does not need are left unwritten.
-struct Band {
-  enum Kind { none, columns, inner_end, inner_begin } kind = none;
-  int64_t offset = 0;
-};
-
-// C[m x n] (+)= A·B, with A[i][p] = a[i·ars + p·acs] and B[p][j] = b[p·ldb + j], restricted to
-// the band.
-template <class V>
-void product(float* c, int64_t ldc, const float* a, int64_t ars, int64_t acs, const float* b,
-             int64_t ldb, int64_t m, int64_t n, int64_t k, bool accumulate, Band band = {}) {
-  constexpr int MR = Tile<V>::kRows;
-  constexpr int W = V::kWidth;
-  constexpr int64_t chunk = static_cast<int64_t>(Tile<V>::kVectors) * W;
-  for (int64_t i0 = 0; i0 < m; i0 += MR) {
-    const int rows = static_cast<int>(std::min<int64_t>(MR, m - i0));
-    const int64_t reach = std::clamp<int64_t>(i0 + rows + band.offset, 0, std::max(n, k));
-    const int64_t n_end = band.kind == Band::columns ? std::min(n, reach) : n;
-    const int64_t p_end = band.kind == Band::inner_end ? std::min(k, reach) : k;
-    const int64_t p_begin =
-        band.kind == Band::inner_begin ? std::clamp<int64_t>(i0 - band.offset, 0, k) : 0;
-    if (accumulate && p_begin >= p_end) continue;
-    const int64_t depth = std::max<int64_t>(p_end - p_begin, 0);
-    const float* at = a + i0 * ars + p_begin * acs;
-    for (int64_t j0 = 0; j0 < n_end; j0 += chunk) {
-      const int64_t cols = std::min(chunk, n_end - j0);
-      const int nv = static_cast<int>((cols + W - 1) / W);
-      float* ct = c + i0 * ldc + j0;
-      const float* bt = b + p_begin * ldb + j0;
-      switch (rows) {
-        case 1: block_rows<V, 1>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
-        case 2: block_rows<V, 2>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
-        case 3: block_rows<V, 3>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
-        case 4: block_rows<V, 4>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
-        case 5: if constexpr (MR >= 5) block_rows<V, 5>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
-        case 6: if constexpr (MR >= 6) block_rows<V, 6>(nv, ct, ldc, at, ars, acs, bt, ldb, depth, cols, accumulate); break;
-        default: break;
-      }
-    }
-  }
-}
 
 // dst[c][r] = src[r][c] for r < rows, c < cols: a key block as the B operand of q·kᵀ.
 inline void transpose(float* dst, int64_t ld_dst, const float* src, int64_t ld_src, int64_t rows,
@@ -256,7 +137,10 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
       float* s = w.s.data() + r * kKeyBlock;
       if (row_needs_mask(p, q0 + r, k0, cols)) mask_row(s, p, bh, q0 + r, k0, cols);
       const float old_max = w.row_max[r];
-      const float new_max = std::max(old_max, row_maximum<V>(s, cols));
+      float new_max = std::max(old_max, row_maximum<V>(s, cols));
+      // The maximum passes over NaN; a row of NaN and -inf must not pass for a masked one.
+      if (new_max == kMinusInf && std::any_of(s, s + cols, [](float x) { return std::isnan(x); }))
+        new_max = std::numeric_limits<float>::quiet_NaN();
       if (new_max == kMinusInf) {  // nothing visible yet: this row's probabilities are 0
         std::fill(s, s + cols, 0.0f);
         continue;
@@ -280,7 +164,7 @@ void forward_block(float* out, float* lse, const float* q, const float* k, const
   for (int64_t r = 0; r < rows; ++r) {
     float* o = out + (bh * p.tq + q0 + r) * dv;
     const float l = w.row_sum[r];
-    if (l > 0.0f) {
+    if (l != 0.0f) {  // NaN (from NaN inputs) takes this path and propagates, as in PyTorch
       std::copy(w.acc.data() + r * dv, w.acc.data() + (r + 1) * dv, o);
       scale_row<V>(o, dv, 1.0f / l);
       lse[bh * p.tq + q0 + r] = w.row_max[r] + std::log(l);
@@ -299,18 +183,21 @@ struct BackwardScratch {
         prob(kQueryBlock * kKeyBlock), dprob(kQueryBlock * kKeyBlock), row_dot(p.tq) {}
 };
 
-// dq, dk, dv of (batch·heads) item bh, flash-attention-2 style: key blocks outside, query blocks
-// inside; P = exp(scale·q·kᵀ − lse), dS = P ⊙ (dout·vᵀ − rowsum(dout ⊙ out)).
+// The gradients that the keys [key_begin, key_end) of (batch·heads) item bh contribute,
+// flash-attention-2 style: key blocks outside, query blocks inside; P = exp(scale·q·kᵀ − lse),
+// dS = P ⊙ (dout·vᵀ − rowsum(dout ⊙ out)). dk and dv of those keys are written; their share of the
+// item's dq is written to dq_part ([Tq, d]).
 template <class V>
-void backward_item(float* dq, float* dk, float* dv, const float* dout, const float* q,
+void backward_item(float* dq_part, float* dk, float* dv, const float* dout, const float* q,
                    const float* k, const float* v, const float* out, const float* lse,
-                   const AttentionProblem& p, int64_t bh, BackwardScratch& w) {
+                   const AttentionProblem& p, int64_t bh, int64_t key_begin, int64_t key_end,
+                   BackwardScratch& w) {
   using F = typename V::F;
   using M = RowMath<V>;
   constexpr int W = V::kWidth;
   const int64_t d = p.d, dvs = p.dv, tq = p.tq, tk = p.tk;
+  float* dq = dq_part;
   q += bh * tq * d;
-  dq += bh * tq * d;
   dout += bh * tq * dvs;
   out += bh * tq * dvs;
   lse += bh * tq;
@@ -319,8 +206,8 @@ void backward_item(float* dq, float* dk, float* dv, const float* dout, const flo
   v += bh * tk * dvs;
   dv += bh * tk * dvs;
   std::fill(dq, dq + tq * d, 0.0f);
-  std::fill(dk, dk + tk * d, 0.0f);
-  std::fill(dv, dv + tk * dvs, 0.0f);
+  std::fill(dk + key_begin * d, dk + key_end * d, 0.0f);
+  std::fill(dv + key_begin * dvs, dv + key_end * dvs, 0.0f);
   // With q scaled, dk = dSᵀ·(scale·q) directly; dq = scale·(dS·k) is scaled at the end.
   for (int64_t i = 0; i < tq; ++i) {
     std::copy(q + i * d, q + (i + 1) * d, w.q.data() + i * d);
@@ -332,8 +219,8 @@ void backward_item(float* dq, float* dk, float* dv, const float* dout, const flo
     }
     w.row_dot[i] = V::reduce_add(acc);
   }
-  for (int64_t k0 = 0; k0 < tk; k0 += kKeyBlock) {
-    const int64_t cols = std::min(kKeyBlock, tk - k0);
+  for (int64_t k0 = key_begin; k0 < key_end; k0 += kKeyBlock) {
+    const int64_t cols = std::min(kKeyBlock, key_end - k0);
     transpose(w.kt.data(), kKeyBlock, k + k0 * d, d, cols, d);
     transpose(w.vt.data(), kKeyBlock, v + k0 * dvs, dvs, cols, dvs);
     // Under the causal mask, key k0 is first visible to query k0.

@@ -26,13 +26,62 @@ Loops active_loops() {
 // shapes are handled as an [n, c·s] matrix whose columns are summed row by row instead.
 constexpr int64_t kMinPlane = 32;
 
-// Runs body(ch) for every channel on the mdlfast thread count; channels are independent, and each
-// channel's n planes stay in cache between the passes over them.
-template <class Body>
-void for_each_channel(int64_t c, int64_t elements, Body body) {
+// The planes (n·c runs of s values) are visited in memory order, whole tensor by whole tensor:
+// one pass for the statistics, one for the output. A channel's planes lie n·s·4 bytes apart, often
+// a power of two, so passes over one channel at a time would map them all onto the same cache sets
+// and find none of them in cache the second time.
+//
+// The statistics pass is split into row blocks, fixed by n alone, whose per-channel partial sums
+// are added in order: the result is the same on any thread count.
+constexpr int64_t kMaxBlocks = 64;
+// About this many elements per task, so that dynamic scheduling balances a shared machine.
+constexpr int64_t kElementsPerTask = 16384;
+
+struct Blocks {
+  int64_t count, rows;  // number of row blocks, rows per block
+};
+
+Blocks row_blocks(int64_t n) {
+  const int64_t count = std::max<int64_t>(1, std::min(kMaxBlocks, n));
+  return {count, (n + count - 1) / count};
+}
+
+// Runs plane_sums(i, ch, &a, &b) for every plane and returns Σa and Σb per channel, in double:
+// sums[2·ch] and sums[2·ch + 1]. Tasks are (row block, channel) pairs, each owning its partials.
+template <class PlaneSums>
+std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plane_sums) {
+  const Blocks blocks = row_blocks(n);
+  std::vector<double> partial(static_cast<size_t>(blocks.count * c * 2), 0.0);
   const int threads = num_threads();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && c > 1 && elements > 32768)
-  for (int64_t ch = 0; ch < c; ++ch) body(ch);
+  const int64_t tasks = blocks.count * c;
+  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, blocks.rows * s));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && tasks > chunk)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t block = t / c, ch = t % c;
+    const int64_t end = std::min(n, (block + 1) * blocks.rows);
+    double a = 0.0, b = 0.0;
+    for (int64_t i = block * blocks.rows; i < end; ++i) {
+      float pa, pb;
+      plane_sums(i, ch, &pa, &pb);
+      a += pa;
+      b += pb;
+    }
+    partial[2 * t] = a;
+    partial[2 * t + 1] = b;
+  }
+  std::vector<double> sums(static_cast<size_t>(2 * c), 0.0);
+  for (int64_t block = 0; block < blocks.count; ++block)
+    for (int64_t j = 0; j < 2 * c; ++j) sums[j] += partial[2 * block * c + j];
+  return sums;
+}
+
+// Runs body(p) for every plane p = i·c + ch, in parallel.
+template <class Body>
+void for_each_plane(int64_t planes, int64_t s, Body body) {
+  const int threads = num_threads();
+  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, s));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && planes > chunk)
+  for (int64_t p = 0; p < planes; ++p) body(p);
 }
 
 // PyTorch's running-statistics update, in double as its CPU kernel computes it.
@@ -141,29 +190,29 @@ void batch_norm_training(float* y, float* save_mean, float* save_invstd, float* 
   }
   const Loops loops = active_loops();
   const int64_t count = n * s;
-  for_each_channel(c, n * c * s, [&](int64_t ch) {
-    // Two passes over the channel's planes (the second from cache): the sum gives the mean, the
-    // deviations from it give the variance, corrected by their own sum for the mean's rounding.
-    double total = 0.0;
-    for (int64_t i = 0; i < n; ++i) total += loops.sum(x + (i * c + ch) * s, s);
-    const float estimate = static_cast<float>(total / static_cast<double>(count));
-    double sum_c = 0.0, sum_c2 = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      float a, b;
-      loops.centred_sums(x + (i * c + ch) * s, s, estimate, &a, &b);
-      sum_c += a;
-      sum_c2 += b;
-    }
-    const double mean = estimate + sum_c / static_cast<double>(count);
+  // Deviations from a pivot near the mean (the mean of the channel's first plane): their
+  // one-pass Σc and Σc² give the variance without the cancellation of Σx² − (Σx)²/count where
+  // |mean| >> std.
+  std::vector<float> pivot(static_cast<size_t>(c));
+  for (int64_t ch = 0; ch < c; ++ch) pivot[ch] = loops.sum(x + ch * s, s) / static_cast<float>(s);
+  const std::vector<double> sums = channel_sums(n, c, s, [&](int64_t i, int64_t ch, float* a, float* b) {
+    loops.centred_sums(x + (i * c + ch) * s, s, pivot[ch], a, b);
+  });
+  std::vector<float> scale(static_cast<size_t>(c));
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double sum_c = sums[2 * ch], sum_c2 = sums[2 * ch + 1];
+    const double mean = pivot[ch] + sum_c / static_cast<double>(count);
     const double var = std::max(0.0, (sum_c2 - sum_c * sum_c / static_cast<double>(count)) /
                                          static_cast<double>(count));
     const float invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
     save_mean[ch] = static_cast<float>(mean);
     save_invstd[ch] = invstd;
     update_running(running_mean, running_var, ch, mean, var, count, momentum);
-    const float scale = scale_of(gamma, ch, invstd), shift = shift_of(beta, ch);
-    for (int64_t i = 0; i < n; ++i)
-      loops.affine(y + (i * c + ch) * s, x + (i * c + ch) * s, s, save_mean[ch], scale, shift);
+    scale[ch] = scale_of(gamma, ch, invstd);
+  }
+  for_each_plane(n * c, s, [&](int64_t p) {
+    const int64_t ch = p % c;
+    loops.affine(y + p * s, x + p * s, s, save_mean[ch], scale[ch], shift_of(beta, ch));
   });
 }
 
@@ -177,11 +226,10 @@ void batch_norm_inference(float* y, float* save_mean, float* save_invstd, const 
     scale[ch] = scale_of(gamma, ch, save_invstd[ch]);
   }
   const Loops loops = active_loops();
-  const int threads = num_threads();
-  const int64_t planes = n * c;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && planes * s > 32768)
-  for (int64_t p = 0; p < planes; ++p)
-    loops.affine(y + p * s, x + p * s, s, save_mean[p % c], scale[p % c], shift_of(beta, p % c));
+  for_each_plane(n * c, s, [&](int64_t p) {
+    const int64_t ch = p % c;
+    loops.affine(y + p * s, x + p * s, s, save_mean[ch], scale[ch], shift_of(beta, ch));
+  });
 }
 
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
@@ -193,27 +241,27 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
   }
   const Loops loops = active_loops();
   const double count = static_cast<double>(n * s);
-  for_each_channel(c, n * c * s, [&](int64_t ch) {
-    double a = 0.0, b = 0.0;  // Σdy, Σdy·(x − mean)
-    if (training || dgamma) {
-      for (int64_t i = 0; i < n; ++i) {
-        float pa, pb;
-        loops.gradient_sums(dy + (i * c + ch) * s, x + (i * c + ch) * s, s, mean[ch], &pa, &pb);
-        a += pa;
-        b += pb;
-      }
-    }
+  std::vector<double> sums(static_cast<size_t>(2 * c), 0.0);  // Σdy, Σdy·(x − mean) per channel
+  if (training || dgamma)
+    sums = channel_sums(n, c, s, [&](int64_t i, int64_t ch, float* a, float* b) {
+      loops.gradient_sums(dy + (i * c + ch) * s, x + (i * c + ch) * s, s, mean[ch], a, b);
+    });
+  // dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training.
+  std::vector<float> k_dy(static_cast<size_t>(c)), k_x(static_cast<size_t>(c)), k(static_cast<size_t>(c));
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double a = sums[2 * ch], b = sums[2 * ch + 1];
     const double inv = invstd[ch], g = gamma ? gamma[ch] : 1.0;
     if (dgamma) {
       dgamma[ch] = static_cast<float>(b * inv);
       dbeta[ch] = static_cast<float>(a);
     }
-    // dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training.
-    const double slope = training ? -g * inv * inv * inv * b / count : 0.0;
-    const double offset = training ? -g * inv * a / count : 0.0;
-    for (int64_t i = 0; i < n; ++i)
-      loops.combine(dx + (i * c + ch) * s, dy + (i * c + ch) * s, x + (i * c + ch) * s, s, mean[ch],
-                    static_cast<float>(g * inv), static_cast<float>(slope), static_cast<float>(offset));
+    k_dy[ch] = static_cast<float>(g * inv);
+    k_x[ch] = static_cast<float>(training ? -g * inv * inv * inv * b / count : 0.0);
+    k[ch] = static_cast<float>(training ? -g * inv * a / count : 0.0);
+  }
+  for_each_plane(n * c, s, [&](int64_t p) {
+    const int64_t ch = p % c;
+    loops.combine(dx + p * s, dy + p * s, x + p * s, s, mean[ch], k_dy[ch], k_x[ch], k[ch]);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/conv.h"
+#include "cpu/conv_channels.h"
 #include "cpu/conv_columns.h"
 #include "cpu/conv_direct.h"
 
@@ -73,10 +74,18 @@ DirectConvFn direct_conv_kernel() {
   }
 }
 
-// One unit per image and group; the input planes are copied into a zero-padded buffer first
-// unless there is no padding.
-void conv2d_direct(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
-  const DirectConvFn kernel = direct_conv_kernel();
+ChannelConvFn channel_conv_kernel() {
+  switch (active_isa()) {
+    case Isa::avx512: return channel_conv_avx512;
+    case Isa::avx2: return channel_conv_avx2;
+    default: return nullptr;
+  }
+}
+
+// Runs kernel(y_plane, xp, hp, wp, g) for every image and group, one unit each, where xp holds the
+// group's input planes zero-padded to hp x wp (a copy, unless there is no padding).
+template <class Kernel>
+void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const Kernel& kernel) {
   const int64_t cg = s.group_channels(), og = s.group_outputs();
   const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
   const bool padded = s.ph > 0 || s.pw > 0;
@@ -87,20 +96,43 @@ void conv2d_direct(float* y, const float* x, const float* w, const float* b, con
 
 #pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
   for (int64_t unit = 0; unit < units; ++unit) {
-    const int64_t g = unit % s.groups;
     const float* x_plane = x + unit * cg * s.h * s.w;  // (n * groups + g) * cg planes
     const float* xp = x_plane;
     if (padded) {
       float* buffer = buffers.get() + omp_get_thread_num() * buffer_size;
       std::fill(buffer, buffer + cg * hp * wp, 0.0f);
-      for (int64_t c = 0; c < cg; ++c)
-        for (int64_t r = 0; r < s.h; ++r)
-          std::copy(x_plane + (c * s.h + r) * s.w, x_plane + (c * s.h + r + 1) * s.w,
-                    buffer + (c * hp + r + s.ph) * wp + s.pw);
+      copy_into_padded(buffer, x_plane, cg, s);
       xp = buffer;
     }
-    kernel(y + unit * og * s.pixels(), xp, hp, wp, w + g * og * s.group_k(), b ? b + g * og : nullptr, s);
+    kernel(y + unit * og * s.pixels(), xp, hp, wp, unit % s.groups);
   }
+}
+
+void conv2d_direct(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
+  const DirectConvFn kernel = direct_conv_kernel();
+  const int64_t og = s.group_outputs(), k = s.group_k();
+  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t hp, int64_t wp, int64_t g) {
+    kernel(y_plane, xp, hp, wp, w + g * og * k, b ? b + g * og : nullptr, s);
+  });
+}
+
+void conv2d_channels(ChannelConvFn kernel, int vector_width, float* y, const float* x,
+                     const float* w, const float* b, const ConvShape& s) {
+  const int64_t og = s.group_outputs(), k = s.group_k();
+  const int64_t og_pad = round_up(og, vector_width);
+  // wt [groups][k][og_pad]: each group's weights transposed, zero beyond og.
+  AlignedFloats wt = aligned_floats(s.groups * k * og_pad);
+  for (int64_t g = 0; g < s.groups; ++g)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float* row = wt.get() + (g * k + kk) * og_pad;
+      for (int64_t o = 0; o < og; ++o) row[o] = w[(g * og + o) * k + kk];
+      std::fill(row + og, row + og_pad, 0.0f);
+    }
+  const OffsetTables tables = offset_tables(s);
+  const ConvOffsets offsets = tables.view();
+  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t, int64_t, int64_t g) {
+    kernel(y_plane, xp, offsets, wt.get() + g * k * og_pad, og, og_pad, b ? b + g * og : nullptr);
+  });
 }
 
 }  // namespace
@@ -116,6 +148,12 @@ bool conv_shape_valid(const ConvShape& s) {
 
 void conv2d(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
   if (s.n == 0) return;
+  const ChannelConvFn channels = channel_conv_kernel();
+  const int width = active_isa() == Isa::avx512 ? 16 : 8;
+  if (channels && s.group_outputs() >= width) {
+    conv2d_channels(channels, width, y, x, w, b, s);
+    return;
+  }
   if (s.sw == 1 && s.group_outputs() <= kDirectMaxOutputs) {
     conv2d_direct(y, x, w, b, s);
     return;

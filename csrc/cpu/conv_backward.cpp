@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "common/gemm_types.h"
+#include "common/isa.h"
 #include "common/threads.h"
 #include "cpu/conv.h"
+#include "cpu/conv_channels.h"
 #include "cpu/conv_columns.h"
 #include "cpu/gemm.h"
 
@@ -27,6 +29,14 @@ namespace {
 constexpr int64_t kPixelBlock = 256;
 // The batch is summed in at most this many independent chunks (the parallelism of dw).
 constexpr int64_t kMaxImageChunks = 8;
+
+ChannelWeightGradientFn channel_weight_gradient_kernel() {
+  switch (active_isa()) {
+    case Isa::avx512: return channel_weight_gradient_avx512;
+    case Isa::avx2: return channel_weight_gradient_avx2;
+    default: return nullptr;
+  }
+}
 
 void weight_gradient(float* dw, const float* dy, const float* x, const ConvShape& s) {
   const GemmUkernel uk = active_ukernel();
@@ -93,17 +103,68 @@ void weight_gradient(float* dw, const float* dy, const float* x, const ConvShape
   }
 }
 
+// dw by the channel-vectorised kernel: per chunk of images, dwt [K][og_pad] summed image by image
+// (the columns read straight from the padded input, dy transposed to [pixels][og_pad]); then dw is
+// the chunks' dwt added in order and transposed back.
+void weight_gradient_channels(ChannelWeightGradientFn kernel, int vector_width, float* dw,
+                              const float* dy, const float* x, const ConvShape& s) {
+  const int64_t og = s.group_outputs(), cg = s.group_channels(), k = s.group_k(), pixels = s.pixels();
+  const GemmUkernel uk = active_ukernel();  // for its transposing pack of dy
+  const int64_t og_pad = round_up(og, vector_width);
+  const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
+  const OffsetTables tables = offset_tables(s);
+  const ConvOffsets offsets = tables.view();
+
+  const int64_t chunks = std::max<int64_t>(1, std::min(s.n, kMaxImageChunks));
+  const int64_t units = chunks * s.groups;
+  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
+  const int64_t dwt_size = k * og_pad;
+  AlignedFloats dwts = aligned_floats(units * dwt_size);
+  const int64_t xp_size = round_up(cg * hp * wp, 16), dyt_size = round_up(pixels * og_pad, 16);
+  AlignedFloats scratches = aligned_floats(team * (xp_size + dyt_size));
+
+#pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
+  for (int64_t unit = 0; unit < units; ++unit) {
+    float* xp = scratches.get() + omp_get_thread_num() * (xp_size + dyt_size);
+    float* dyt = xp + xp_size;
+    const int64_t chunk = unit / s.groups, g = unit % s.groups;
+    const int64_t first = s.n * chunk / chunks, last = s.n * (chunk + 1) / chunks;
+    std::fill(xp, xp + cg * hp * wp, 0.0f);
+    for (int64_t img = first; img < last; ++img) {
+      copy_into_padded(xp, x + (img * s.groups + g) * cg * s.h * s.w, cg, s);
+      pack_rows(uk, dyt, dy + (img * s.o + g * og) * pixels, pixels, static_cast<int>(og), pixels,
+                static_cast<int>(og_pad));
+      kernel(dwts.get() + unit * dwt_size, xp, offsets, dyt, og_pad, img > first);
+    }
+  }
+  const int64_t w_size = s.o * k;
+  const int sum_team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), w_size >> 14)));
+#pragma omp parallel for num_threads(sum_team) schedule(static) if (sum_team > 1)
+  for (int64_t e = 0; e < w_size; ++e) {
+    const int64_t g = e / (og * k), o = e / k % og, kk = e % k;
+    float total = 0.0f;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+      total += dwts[(chunk * s.groups + g) * dwt_size + kk * og_pad + o];
+    dw[e] = total;
+  }
+}
+
 void bias_gradient(float* db, const float* dy, const ConvShape& s) {
   const int64_t pixels = s.pixels();
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), s.n * s.o * pixels >> 16)));
 #pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
   for (int64_t oc = 0; oc < s.o; ++oc) {
+    // Lane-wise partial sums (vectorisable, in a fixed order), then the lanes and images in double.
+    constexpr int kLanes = 16;
     double total = 0.0;
     for (int64_t img = 0; img < s.n; ++img) {
       const float* row = dy + (img * s.o + oc) * pixels;
-      float image_sum = 0.0f;
-      for (int64_t l = 0; l < pixels; ++l) image_sum += row[l];
-      total += image_sum;
+      float lanes[kLanes] = {};
+      int64_t l = 0;
+      for (; l + kLanes <= pixels; l += kLanes)
+        for (int j = 0; j < kLanes; ++j) lanes[j] += row[l + j];
+      for (; l < pixels; ++l) lanes[l % kLanes] += row[l];
+      for (float lane : lanes) total += lane;
     }
     db[oc] = static_cast<float>(total);
   }
@@ -175,7 +236,14 @@ void input_gradient_by_col2im(float* dx, const float* dy, const float* w, const 
 void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* x,
                      const float* w, const ConvShape& s) {
   if (db) bias_gradient(db, dy, s);
-  if (dw) weight_gradient(dw, dy, x, s);
+  if (dw) {
+    const ChannelWeightGradientFn channels = channel_weight_gradient_kernel();
+    const int width = active_isa() == Isa::avx512 ? 16 : 8;
+    if (channels && s.n > 0 && s.group_outputs() >= width)
+      weight_gradient_channels(channels, width, dw, dy, x, s);
+    else
+      weight_gradient(dw, dy, x, s);
+  }
   if (!dx || s.n == 0) return;
   if (gradient_is_a_convolution(s))
     input_gradient_by_convolution(dx, dy, w, s);

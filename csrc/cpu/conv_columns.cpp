@@ -47,6 +47,26 @@ void copy_column_row(float* dst, const float* x, const ConvShape& s, int64_t row
   }
 }
 
+void copy_into_padded(float* xp, const float* x, int64_t cg, const ConvShape& s) {
+  const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
+  for (int64_t c = 0; c < cg; ++c)
+    for (int64_t r = 0; r < s.h; ++r)
+      std::memcpy(xp + (c * hp + r + s.ph) * wp + s.pw, x + (c * s.h + r) * s.w, sizeof(float) * s.w);
+}
+
+OffsetTables offset_tables(const ConvShape& s) {
+  const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
+  OffsetTables t;
+  t.taps.reserve(s.group_k());
+  for (int64_t c = 0; c < s.group_channels(); ++c)
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int64_t j = 0; j < s.kw; ++j) t.taps.push_back((c * hp + i * s.dh) * wp + j * s.dw);
+  t.pixels.reserve(s.pixels());
+  for (int64_t oh = 0; oh < s.oh; ++oh)
+    for (int64_t ow = 0; ow < s.ow; ++ow) t.pixels.push_back(oh * s.sh * wp + ow * s.sw);
+  return t;
+}
+
 GemmUkernel active_ukernel() {
   switch (active_isa()) {
     case Isa::avx512: return gemm_ukernel_avx512();

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "cpu/conv.h"
+#include "cpu/conv_channels.h"
 #include "cpu/gemm_ukernel.h"
 
 namespace mdlfast::cpu::conv_detail {
@@ -16,6 +18,20 @@ namespace mdlfast::cpu::conv_detail {
 // the padding).
 void copy_column_row(float* dst, const float* x, const ConvShape& s, int64_t row, int64_t l0,
                      int64_t count);
+
+// Copies one image's group of input planes x [cg, h, w] into xp [cg, h + 2·ph, w + 2·pw], whose
+// padding border the caller has zeroed (it stays zero from image to image).
+void copy_into_padded(float* xp, const float* x, int64_t cg, const ConvShape& s);
+
+// The offset tables of ConvOffsets for the padded input of shape s.
+struct OffsetTables {
+  std::vector<int64_t> taps;
+  std::vector<int64_t> pixels;
+  ConvOffsets view() const {
+    return {taps.data(), static_cast<int64_t>(taps.size()), pixels.data(), static_cast<int64_t>(pixels.size())};
+  }
+};
+OffsetTables offset_tables(const ConvShape& s);
 
 // The micro-kernel of the active ISA path.
 GemmUkernel active_ukernel();

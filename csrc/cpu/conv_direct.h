@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "cpu/conv.h"
 
@@ -30,45 +31,50 @@ namespace conv_direct {
 // Rows x Outputs accumulators over V::kWidth output columns: each input vector loaded is used by
 // Outputs weights, each weight broadcast by Rows input vectors.
 template <class V, int Outputs, int Rows>
-void block(float* y, const float* xp, int64_t hp, int64_t wp, const float* w, const float* b,
-           const ConvShape& s, int64_t oh0, int rows, int64_t ow0, int width) {
+void block(float* y, const float* xp, int64_t wp, const int64_t* offsets, int64_t taps,
+           const float* w, const float* b, const ConvShape& s, int64_t oh0, int rows, int64_t ow0,
+           int width) {
   using F = typename V::F;
-  const int64_t cg = s.c / s.groups, taps = s.kh * s.kw, plane = s.oh * s.ow;
+  const int64_t plane = s.oh * s.ow;
   F acc[Outputs][Rows];
+#pragma GCC unroll 32
   for (int o = 0; o < Outputs; ++o)
+  #pragma GCC unroll 32
     for (int r = 0; r < Rows; ++r) acc[o][r] = V::set1(b ? b[o] : 0.0f);
-  for (int64_t c = 0; c < cg; ++c) {
-    const float* xc = xp + c * hp * wp + ow0;
-    const float* wc = w + c * taps;
-    for (int64_t i = 0; i < s.kh; ++i) {
-      const float* row[Rows];
-      for (int r = 0; r < Rows; ++r)  // rows past the output's end repeat the last (discarded)
-        row[r] = xc + ((oh0 + std::min(r, rows - 1)) * s.sh + i * s.dh) * wp;
-      for (int64_t j = 0; j < s.kw; ++j) {
-        F xv[Rows];
-        for (int r = 0; r < Rows; ++r) xv[r] = V::load(row[r] + j * s.dw, width);
-        for (int o = 0; o < Outputs; ++o) {
-          const F wv = V::set1(wc[o * cg * taps + i * s.kw + j]);
-          for (int r = 0; r < Rows; ++r) acc[o][r] = V::fmadd(wv, xv[r], acc[o][r]);
-        }
-      }
+  const float* row[Rows];
+#pragma GCC unroll 32
+  for (int r = 0; r < Rows; ++r) row[r] = xp + (oh0 + r) * s.sh * wp + ow0;
+  // One flat loop over the taps keeps the accumulators in registers.
+  for (int64_t t = 0; t < taps; ++t) {
+    F xv[Rows];
+  #pragma GCC unroll 32
+    for (int r = 0; r < Rows; ++r) xv[r] = V::load(row[r] + offsets[t], width);
+  #pragma GCC unroll 32
+    for (int o = 0; o < Outputs; ++o) {
+      const F wv = V::set1(w[o * taps + t]);
+    #pragma GCC unroll 32
+      for (int r = 0; r < Rows; ++r) acc[o][r] = V::fmadd(wv, xv[r], acc[o][r]);
     }
   }
+#pragma GCC unroll 32
   for (int o = 0; o < Outputs; ++o)
-    for (int r = 0; r < rows; ++r) V::store(y + o * plane + (oh0 + r) * s.ow + ow0, acc[o][r], width);
+#pragma GCC unroll 32
+    for (int r = 0; r < Rows; ++r)  // a compile-time bound: acc stays in registers
+      if (r < rows) V::store(y + o * plane + (oh0 + r) * s.ow + ow0, acc[o][r], width);
 }
 
 template <class V, int Outputs, int Rows>
-void outputs(float* y, const float* xp, int64_t hp, int64_t wp, const float* w, const float* b,
-             const ConvShape& s) {
+void outputs(float* y, const float* xp, int64_t wp, const int64_t* offsets, int64_t taps,
+             const float* w, const float* b, const ConvShape& s) {
   for (int64_t oh0 = 0; oh0 < s.oh; oh0 += Rows) {
     const int rows = static_cast<int>(std::min<int64_t>(Rows, s.oh - oh0));
     for (int64_t ow0 = 0; ow0 < s.ow; ow0 += V::kWidth) {
       const int width = static_cast<int>(std::min<int64_t>(V::kWidth, s.ow - ow0));
-      if (rows == Rows) {
-        block<V, Outputs, Rows>(y, xp, hp, wp, w, b, s, oh0, rows, ow0, width);
-      } else {  // the last rows one by one rather than as a block padded with discarded rows
-        for (int r = 0; r < rows; ++r) block<V, Outputs, 1>(y, xp, hp, wp, w, b, s, oh0 + r, 1, ow0, width);
+      // The last rows as a smaller block rather than one padded with discarded rows.
+      switch (rows) {
+        case 1: block<V, Outputs, 1>(y, xp, wp, offsets, taps, w, b, s, oh0, 1, ow0, width); break;
+        case 2: if constexpr (Rows >= 2) block<V, Outputs, 2>(y, xp, wp, offsets, taps, w, b, s, oh0, 2, ow0, width); break;
+        default: block<V, Outputs, Rows>(y, xp, wp, offsets, taps, w, b, s, oh0, rows, ow0, width); break;
       }
     }
   }
@@ -78,20 +84,27 @@ void outputs(float* y, const float* xp, int64_t hp, int64_t wp, const float* w, 
 template <class V, int MaxOutputs, int Rows>
 void run(float* y, const float* xp, int64_t hp, int64_t wp, const float* w, const float* b,
          const ConvShape& s) {
-  const int64_t og = s.o / s.groups, filter = s.c / s.groups * s.kh * s.kw, plane = s.oh * s.ow;
+  const int64_t og = s.o / s.groups, plane = s.oh * s.ow;
+  // The offset in xp of each tap (c, i, j), in the weights' order.
+  std::vector<int64_t> offsets;
+  for (int64_t c = 0; c < s.c / s.groups; ++c)
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int64_t j = 0; j < s.kw; ++j) offsets.push_back((c * hp + i * s.dh) * wp + j * s.dw);
+  const int64_t taps = static_cast<int64_t>(offsets.size());
+  const int64_t* off = offsets.data();
   for (int64_t o0 = 0; o0 < og; o0 += MaxOutputs) {
     float* yo = y + o0 * plane;
-    const float* wo = w + o0 * filter;
+    const float* wo = w + o0 * taps;
     const float* bo = b ? b + o0 : nullptr;
     switch (std::min<int64_t>(MaxOutputs, og - o0)) {
-      case 1: outputs<V, 1, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 2: outputs<V, 2, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 3: outputs<V, 3, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 4: outputs<V, 4, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 5: if constexpr (MaxOutputs >= 5) outputs<V, 5, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 6: if constexpr (MaxOutputs >= 6) outputs<V, 6, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 7: if constexpr (MaxOutputs >= 7) outputs<V, 7, Rows>(yo, xp, hp, wp, wo, bo, s); break;
-      case 8: if constexpr (MaxOutputs >= 8) outputs<V, 8, Rows>(yo, xp, hp, wp, wo, bo, s); break;
+      case 1: outputs<V, 1, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 2: outputs<V, 2, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 3: outputs<V, 3, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 4: outputs<V, 4, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 5: if constexpr (MaxOutputs >= 5) outputs<V, 5, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 6: if constexpr (MaxOutputs >= 6) outputs<V, 6, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 7: if constexpr (MaxOutputs >= 7) outputs<V, 7, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
+      case 8: if constexpr (MaxOutputs >= 8) outputs<V, 8, Rows>(yo, xp, wp, off, taps, wo, bo, s); break;
       default: break;
     }
   }

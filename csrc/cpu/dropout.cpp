@@ -54,7 +54,8 @@ void dropout(float* y, uint8_t* mask, const float* x, int64_t n, uint64_t seed, 
 
 void dropout_backward(float* dx, const float* dy, const uint8_t* mask, int64_t n, float scale) {
   for_each_task(n, [&](int64_t begin, int64_t count) {
-    for (int64_t i = begin; i < begin + count; ++i) dx[i] = dy[i] * (mask[i] ? scale : 0.0f);
+    // mask holds 0 or 1: a product, not a branch a random mask would mispredict.
+    for (int64_t i = begin; i < begin + count; ++i) dx[i] = dy[i] * (scale * static_cast<float>(mask[i]));
   });
 }
 

@@ -16,6 +16,7 @@ double cross_entropy(float* probs, float* row_loss, const float* logits, const i
                      int64_t rows, int64_t classes, int64_t ignore_index, float label_smoothing);
 
 // dlogits = (probs - (1-ε)·onehot - ε/classes)·(dloss ? dloss[r] : scale); 0 on ignored rows.
+// dlogits may alias probs (each row is read before it is written).
 void cross_entropy_backward(float* dlogits, const float* probs, const int64_t* labels,
                             const float* dloss, float scale, int64_t rows, int64_t classes,
                             int64_t ignore_index, float label_smoothing);

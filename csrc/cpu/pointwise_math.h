@@ -14,6 +14,14 @@ namespace mdlfast::cpu::pointwise_math {
 constexpr float kSeluAlpha = 1.6732632423543772848f;
 constexpr float kSeluScale = 1.0507009873554804934f;
 
+// x > 0 ? if_positive : otherwise, NaN taking `otherwise` (as the C++ comparison in PyTorch's
+// kernels); the vocabularies have <= and >= only, so two selects.
+template <class V>
+typename V::F select_positive(typename V::F x, typename V::F if_positive, typename V::F otherwise) {
+  const typename V::F zero = V::set1(0.0f);
+  return V::select(V::greater_equal(x, zero), V::select(V::less_equal(x, zero), otherwise, if_positive), otherwise);
+}
+
 template <class V>
 typename V::F elu(typename V::F x, typename V::F alpha) {
   const typename V::F zero = V::set1(0.0f);
@@ -38,8 +46,7 @@ typename V::F forward(typename V::F x, typename V::F alpha) {
   if constexpr (K == PointwiseKind::tanh) return vector_math::tanh<V>(x);
   if constexpr (K == PointwiseKind::softplus) return vector_math::softplus<V>(x);
   if constexpr (K == PointwiseKind::silu) return V::mul(x, vector_math::sigmoid<V>(x));
-  if constexpr (K == PointwiseKind::step)  // 1 where x > 0; 0 where x <= 0 and for NaN
-    return V::select(V::less_equal(x, zero), zero, V::select(V::greater_equal(x, zero), one, zero));
+  if constexpr (K == PointwiseKind::step) return select_positive<V>(x, one, zero);  // NaN: 0
   if constexpr (K == PointwiseKind::hardtanh) return V::min(one, V::max(V::set1(-1.0f), x));
   return x;
 }
@@ -51,8 +58,7 @@ typename V::F backward(typename V::F dy, typename V::F v, bool is_output, typena
   const F zero = V::set1(0.0f), one = V::set1(1.0f);
   // The piecewise kinds select rather than multiply, as PyTorch's backward kernels do.
   if constexpr (K == PointwiseKind::relu) return V::select(V::less_equal(v, zero), zero, dy);
-  if constexpr (K == PointwiseKind::leaky_relu)
-    return V::select(V::less_equal(v, zero), V::mul(dy, alpha), dy);
+  if constexpr (K == PointwiseKind::leaky_relu) return select_positive<V>(v, dy, V::mul(dy, alpha));
   if constexpr (K == PointwiseKind::elu || K == PointwiseKind::selu) {
     const bool selu = K == PointwiseKind::selu;
     const F negative_coefficient = selu ? V::set1(kSeluAlpha * kSeluScale) : alpha;

@@ -49,11 +49,11 @@ void max_pool_plane(float* y, int64_t* indices, const float* x, const PoolGeomet
       int64_t best_index = rows.begin * g.in_w + cols.begin;
       for (int64_t h = rows.begin; h < rows.end; ++h)
         for (int64_t w = cols.begin; w < cols.end; ++w) {
+          // Selects rather than branches: on data, the comparison is a coin toss.
           const float v = x[h * g.in_w + w];
-          if (v > best || std::isnan(v)) {
-            best = v;
-            best_index = h * g.in_w + w;
-          }
+          const bool take = v > best || std::isnan(v);
+          best = take ? v : best;
+          best_index = take ? h * g.in_w + w : best_index;
         }
       y[oh * g.out_w + ow] = best;
       indices[oh * g.out_w + ow] = best_index;
@@ -61,10 +61,10 @@ void max_pool_plane(float* y, int64_t* indices, const float* x, const PoolGeomet
   }
 }
 
-bool uses_2x2_rows(const PoolGeometry& g) {
-  return active_isa() == Isa::avx512 && g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
-         g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0 &&
-         g.in_h * g.in_w <= std::numeric_limits<int32_t>::max();
+// The AVX-512 rows form indices and columns in 32-bit lanes.
+bool uses_avx512_rows(const PoolGeometry& g) {
+  return active_isa() == Isa::avx512 && g.in_h * g.in_w < std::numeric_limits<int32_t>::max() / 2 &&
+         (g.out_w + 16) * g.stride_w + g.kernel_w < std::numeric_limits<int32_t>::max() / 2;
 }
 
 // Sum of x over a window's rows [h0, h1) and columns [w0, w1), row by row: a whole-plane window
@@ -87,11 +87,11 @@ int64_t bin_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out
 
 void max_pool2d(float* y, int64_t* indices, const float* x, int64_t planes, const PoolGeometry& g) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
-  if (uses_2x2_rows(g)) {
+  if (uses_avx512_rows(g)) {
     for_each_plane(planes, in_hw, [&](int64_t p) {
       for (int64_t oh = 0; oh < g.out_h; ++oh)
-        max_pool_2x2_row_avx512(y + p * out_hw + oh * g.out_w, indices + p * out_hw + oh * g.out_w,
-                                x + p * in_hw + 2 * oh * g.in_w, g.in_w, g.out_w, 2 * oh * g.in_w);
+        max_pool_row_avx512(y + p * out_hw + oh * g.out_w, indices + p * out_hw + oh * g.out_w,
+                            x + p * in_hw, g, oh);
     });
     return;
   }
@@ -126,6 +126,13 @@ bool max_pool2d_backward(float* dx, const float* dy, const int64_t* indices, int
 void avg_pool2d(float* y, const float* x, int64_t planes, const PoolGeometry& g,
                 bool count_include_pad) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
+  if (uses_avx512_rows(g)) {
+    for_each_plane(planes, in_hw, [&](int64_t p) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        avg_pool_row_avx512(y + p * out_hw + oh * g.out_w, x + p * in_hw, g, oh, count_include_pad);
+    });
+    return;
+  }
   for_each_plane(planes, in_hw, [&](int64_t p) {
     const float* in = x + p * in_hw;
     float* out = y + p * out_hw;
@@ -145,10 +152,16 @@ void avg_pool2d(float* y, const float* x, int64_t planes, const PoolGeometry& g,
 void avg_pool2d_backward(float* dx, const float* dy, int64_t planes, const PoolGeometry& g,
                          bool count_include_pad) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
+  const bool vector_rows = uses_avx512_rows(g);
   for_each_plane(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
     const float* grad = dy + p * out_hw;
     std::fill(out, out + in_hw, 0.0f);
+    if (vector_rows) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        avg_pool_backward_row_avx512(out, grad + oh * g.out_w, g, oh, count_include_pad);
+      return;
+    }
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const Span rows = window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
@@ -166,6 +179,12 @@ void avg_pool2d_backward(float* dx, const float* dy, int64_t planes, const PoolG
 void adaptive_avg_pool2d(float* y, const float* x, int64_t planes, int64_t in_h, int64_t in_w,
                          int64_t out_h, int64_t out_w) {
   const int64_t in_hw = in_h * in_w, out_hw = out_h * out_w;
+  if (out_hw == 1 && active_isa() == Isa::avx512) {  // global pooling: one sum per plane
+    for_each_plane(planes, in_hw, [&](int64_t p) {
+      y[p] = sum_avx512(x + p * in_hw, in_hw) / static_cast<float>(in_hw);
+    });
+    return;
+  }
   for_each_plane(planes, in_hw, [&](int64_t p) {
     const float* in = x + p * in_hw;
     for (int64_t oh = 0; oh < out_h; ++oh) {

@@ -4,7 +4,7 @@
 // covers the whole sequence; each thread owns a contiguous range of hidden units, packs the slices
 // of w_hh those units need once, keeps them in its cache across the steps, and runs the GEMM
 // micro-kernel on them with the gate arithmetic fused right behind each tile. A step then costs
-// one barrier, after which every thread sees the whole new state: each thread packs its own units'
+// one barrier (StepBarrier), after which every thread sees the whole new state: each thread packs its own units'
 // slice of the next step's left operand (double-buffered, so a thread that is ahead never
 // overwrites what a slower one still reads).
 #include "cpu/rnn.h"
@@ -19,6 +19,7 @@
 
 #include "common/gemm_types.h"
 #include "common/isa.h"
+#include "common/step_barrier.h"
 #include "common/threads.h"
 #include "cpu/gemm.h"
 #include "cpu/gemm_ukernel.h"
@@ -187,11 +188,13 @@ void recurrent_forward(RecurrentKind kind, float* hs, float* cs, float* gates, f
   float* const packed_h[2] = {packed_w + packed_w_size, packed_w + packed_w_size + packed_h_size};
   float* const acc_all = packed_h[1] + packed_h_size;
   const float* b_hn = gru && b_hh ? b_hh + 2 * hidden : nullptr;
+  StepBarrier step_barrier;
 
 #pragma omp parallel num_threads(bl.team) if (bl.team > 1)
   {
     const int me = omp_get_thread_num();
     const Range own = share(bl.blocks, me, omp_get_num_threads());
+    if (me == 0) step_barrier.set_team(omp_get_num_threads());
     float* acc = acc_all + me * acc_size;
     // w_hh's rows for this thread's units, gate by gate: panel (b, g) is Bᵀ = rows
     // g·H + b·nr ... of w_hh, so h · panel gives those units' gate g.
@@ -234,9 +237,7 @@ void recurrent_forward(RecurrentKind kind, float* hs, float* cs, float* gates, f
         }
         if (more) pack_left_columns(uk, packed_h[(t + 1) % 2], hs + (t + 1) * state, batch, hidden, j0, cols);
       }
-      if (more) {
-#pragma omp barrier
-      }
+      if (more) step_barrier.wait();
     }
   }
 }
@@ -275,10 +276,12 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
   float* const packed_w = dgx + (gru ? 2 : 1) * dg_size;
   float* const packed_dg[2] = {packed_w + packed_w_size, packed_w + packed_w_size + packed_dg_size};
 
+  StepBarrier step_barrier;
   if (steps > 0 && batch > 0) {
 #pragma omp parallel num_threads(bl.team) if (bl.team > 1)
     {
       const Range own = share(bl.blocks, omp_get_thread_num(), omp_get_num_threads());
+      if (omp_get_thread_num() == 0) step_barrier.set_team(omp_get_num_threads());
       // w_hh's columns for this thread's units (dh_prev = dgates · w_hh): contiguous rows.
       for (int64_t b = own.begin; b < own.end; ++b) {
         const int cols = bl.cols(uk, b, hidden);
@@ -288,6 +291,7 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
           std::fill(panel + k * nr + cols, panel + (k + 1) * nr, 0.0f);
         }
       }
+#pragma omp barrier  // the team is set
       for (int64_t t = steps - 1; t >= 0; --t) {
         float* left = packed_dg[t % 2];
         float* dgx_t = dgx + t * batch * width;
@@ -322,7 +326,7 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
           for (int g = 0; g < g_count; ++g)
             pack_left_columns(uk, left, dgh_t, batch, width, g * hidden + j0, cols);
         }
-#pragma omp barrier
+        step_barrier.wait();
         // dh_prev (= dh0's rows for these units) = dgates_h · w_hh, added to the GRU's direct path.
         for (int64_t b = own.begin; b < own.end; ++b) {
           const int cols = bl.cols(uk, b, hidden);

@@ -50,13 +50,15 @@ def cross_entropy(logits, labels, *, reduction="mean", ignore_index=-100, label_
 
 
 def cross_entropy_backward(probs, labels, *, reduction="mean", ignore_index=-100, label_smoothing=0.0,
-                           dloss=None):
+                           dloss=None, out=None):
     """dlogits = dloss · (probs - target) per row (over the valid-row count for "mean"); 0 on rows
-    labelled ignore_index. dloss defaults to 1 (the loss is the final output)."""
-    args = cross_entropy_backward_args(probs, labels, reduction, ignore_index, label_smoothing, dloss,
+    labelled ignore_index. dloss defaults to 1 (the loss is the final output). out, a C-contiguous
+    array of probs's shape and dtype, receives dlogits and is returned; it may be probs itself (a
+    training step needs probs no more), which saves allocating, and page-faulting, a new array."""
+    args = cross_entropy_backward_args(probs, labels, reduction, ignore_index, label_smoothing, dloss, out,
                                        KERNEL_DTYPES)
     backend, xp = _cpu_backend(args.device, "cross_entropy_backward")
-    dlogits = xp.empty(args.logits.shape, dtype=xp.float32)
+    dlogits = xp.empty(args.logits.shape, dtype=xp.float32) if args.out is None else args.out
     scale, per_row = _scale_and_per_element(args.dloss, args.reduction, args.count, xp)
     backend.cross_entropy_backward(dlogits, xp.ascontiguousarray(args.logits), xp.ascontiguousarray(args.labels),
                                    per_row, scale, args.ignore_index, args.label_smoothing)

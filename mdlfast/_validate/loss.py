@@ -48,6 +48,7 @@ class CrossEntropyArgs(NamedTuple):
     label_smoothing: float
     count: int  # rows whose label is not ignore_index
     dloss: object  # backward only: float or [N]
+    out: object  # backward only: None or the C-contiguous [N, C] array to write dlogits into
     device: str
 
 
@@ -78,17 +79,29 @@ def _cross_entropy_common(logits, name, labels, reduction, ignore_index, label_s
 def cross_entropy_args(logits, labels, reduction, ignore_index, label_smoothing, dtypes) -> CrossEntropyArgs:
     _, device, reduction, ignore_index, label_smoothing, count = _cross_entropy_common(
         logits, "logits", labels, reduction, ignore_index, label_smoothing, dtypes)
-    return CrossEntropyArgs(logits, labels, reduction, ignore_index, label_smoothing, count, None, device)
+    return CrossEntropyArgs(logits, labels, reduction, ignore_index, label_smoothing, count, None, None, device)
 
 
-def cross_entropy_backward_args(probs, labels, reduction, ignore_index, label_smoothing, dloss,
+def _check_out(out, probs):
+    if out is None:
+        return None
+    check_array(out, "out", (probs.dtype,))
+    if tuple(out.shape) != tuple(probs.shape):
+        raise ValueError(f"out must have probs's shape {tuple(probs.shape)}, got {tuple(out.shape)}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out must be a C-contiguous, writeable array")
+    return out
+
+
+def cross_entropy_backward_args(probs, labels, reduction, ignore_index, label_smoothing, dloss, out,
                                 dtypes) -> CrossEntropyArgs:
     n, device, reduction, ignore_index, label_smoothing, count = _cross_entropy_common(
         probs, "probs", labels, reduction, ignore_index, label_smoothing, dtypes)
     dloss = 1.0 if dloss is None else check_dloss(dloss, reduction, (n,), probs.dtype)
-    if reduction == "none":
-        device = check_same_device(probs=probs, labels=labels, dloss=dloss)
-    return CrossEntropyArgs(probs, labels, reduction, ignore_index, label_smoothing, count, dloss, device)
+    out = _check_out(out, probs)
+    device = check_same_device(probs=probs, labels=labels, out=out,
+                               dloss=dloss if reduction == "none" else None)
+    return CrossEntropyArgs(probs, labels, reduction, ignore_index, label_smoothing, count, dloss, out, device)
 
 
 class PairLossArgs(NamedTuple):

@@ -95,6 +95,8 @@ def run(roots, root_grads, *, retain_graph, create_graph, capture=None):
             if capture is not None and id(node) in wanted_outputs:
                 for t in wanted_outputs[id(node)]:
                     captured[id(t)] = _add(captured.get(id(t)), grads[t._out_idx])
+            if "retained" in node.__dict__:
+                _store_retained(node, grads, create_graph)
             if node.n_outputs > 1:
                 grads = _fill_missing(node, grads, create_graph)
             fn = node.fn
@@ -117,6 +119,19 @@ def run(roots, root_grads, *, retain_graph, create_graph, capture=None):
         return [captured.get(id(t)) for t in capture]
     _accumulate_leaves(leaf_grads.values(), create_graph)
     return None
+
+
+def _store_retained(node, grads, create_graph):
+    """.grad for the outputs of node that asked for retain_grad()."""
+    from mdlfast.autograd.tensor import Tensor
+
+    for i, ref in node.retained.items():
+        tensor, g = ref(), grads[i]
+        if tensor is None or g is None:
+            continue
+        if not create_graph:
+            g = Tensor._wrap(np.array(g, dtype=tensor.dtype), False, None, 0)
+        tensor.grad = g if tensor.grad is None else tensor.grad + g
 
 
 def _fill_missing(node, grads, create_graph):

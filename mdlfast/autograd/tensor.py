@@ -1,7 +1,9 @@
 """Tensor: a NumPy array (or CuPy array) with reverse-mode automatic differentiation."""
 from __future__ import annotations
 
+import collections
 import numbers
+import weakref
 
 import numpy as np
 
@@ -13,6 +15,8 @@ from mdlfast.autograd.ops_reduce import Sum, Extreme, normalize_axis
 from mdlfast.autograd.ops_shape import Reshape, Permute, GetItem, Cat
 
 _FLOAT32 = np.dtype(np.float32)
+
+MinMax = collections.namedtuple("MinMax", ["values", "indices"])
 
 
 def _axis(axis, dim):
@@ -230,7 +234,21 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        raise NotImplementedError("retain_grad is not supported; use mdlfast.autograd.grad")
+        """Keep this non-leaf tensor's gradient in .grad during backward()."""
+        if self._node is None:
+            return
+        retained = self._node.__dict__.setdefault("retained", {})
+        retained[self._out_idx] = weakref.ref(self)
+
+    def softmax(self, dim=-1):
+        from mdlfast.nn.functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        from mdlfast.nn.functional import log_softmax
+
+        return log_softmax(self, dim)
 
     def clone(self):
         return self + 0.0 if self.requires_grad else Tensor._wrap(self.data.copy(), False, None, 0)
@@ -404,12 +422,22 @@ class Tensor:
         return Sum.apply(self, axis=axes, keepdims=_keep(keepdims, keepdim)) * scale
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        axes = normalize_axis(_axis(axis, dim), self.ndim)
-        return Extreme.apply(self, axis=axes, keepdims=_keep(keepdims, keepdim), largest=True)
+        """The maximum over axis (NumPy style: the values). With PyTorch's dim=, the pair
+        (values, indices), as torch.max(dim=...)."""
+        return self._extreme(axis, keepdims, dim, keepdim, largest=True)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        """The minimum; see max."""
+        return self._extreme(axis, keepdims, dim, keepdim, largest=False)
+
+    def _extreme(self, axis, keepdims, dim, keepdim, largest):
+        keep = _keep(keepdims, keepdim)
         axes = normalize_axis(_axis(axis, dim), self.ndim)
-        return Extreme.apply(self, axis=axes, keepdims=_keep(keepdims, keepdim), largest=False)
+        values = Extreme.apply(self, axis=axes, keepdims=keep, largest=largest)
+        if dim is None:
+            return values
+        pick = self.argmax if largest else self.argmin
+        return MinMax(values, pick(dim, keepdims=keep))
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=False, correction=1, unbiased=None):
         """Variance; correction=1 (PyTorch's default) divides by n - 1."""
@@ -492,6 +520,14 @@ class Tensor:
 
     def __getitem__(self, index):
         return GetItem.apply(self, index=_unpack_index(index))
+
+    def __setitem__(self, index, value):
+        """In-place assignment into .data; not recorded, so not allowed on a tensor that takes
+        part in a graph while gradients are recorded."""
+        if self.requires_grad and grad_mode._state["enabled"]:
+            raise RuntimeError("a tensor that requires grad cannot be assigned to in place outside "
+                               "mdlfast.no_grad()")
+        self.data[_unpack_index(index)] = value.data if isinstance(value, Tensor) else value
 
     def split(self, split_size_or_sections, dim=0):
         """Pieces of split_size along dim (the last may be smaller), or of the listed sizes."""

@@ -32,13 +32,13 @@ def _arrays(widths):
     return params, grads
 
 
-def _mdlfast_optimizer(widths):
+def _mdlfast_optimizer(params):
     import mdlfast
     from mdlfast import optim
     from mdlfast.nn import Parameter
 
-    params, grads = _arrays(widths)
-    model = [Parameter(mdlfast.tensor(p)) for p in params]
+    arrays, grads = _arrays(*params)
+    model = [Parameter(mdlfast.tensor(p)) for p in arrays]
     for p, g in zip(model, grads):
         p.grad = mdlfast.tensor(g)
     optimizer = optim.Adam(model, lr=_LR)
@@ -55,11 +55,11 @@ def _bare_kernel(step_function, widths):
     return step
 
 
-def _torch_optimizer(widths):
+def _torch_optimizer(params):
     import torch
 
-    params, grads = _arrays(widths)
-    model = [torch.nn.Parameter(torch.from_numpy(p)) for p in params]
+    arrays, grads = _arrays(*params)
+    model = [torch.nn.Parameter(torch.from_numpy(p)) for p in arrays]
     for p, g in zip(model, grads):
         p.grad = torch.from_numpy(g)
     optimizer = torch.optim.Adam(model, lr=_LR, fused=True)

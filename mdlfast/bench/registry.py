@@ -20,6 +20,8 @@ _FAMILY_MODULES += ("mdlfast.bench.attention",)
 _FAMILY_MODULES += ("mdlfast.bench.conv",)
 _FAMILY_MODULES += ("mdlfast.bench.pool", "mdlfast.bench.batch_norm")
 _FAMILY_MODULES += ("mdlfast.bench.optimizers",)
+_FAMILY_MODULES += ("mdlfast.bench.pointwise", "mdlfast.bench.softmax", "mdlfast.bench.loss", "mdlfast.bench.dropout")
+_FAMILY_MODULES += ("mdlfast.bench.rnn",)
 
 
 @dataclass(frozen=True)

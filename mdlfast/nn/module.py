@@ -199,9 +199,9 @@ class Module:
                         data = t.to(device).data
                     if dtype is not None and data.dtype.kind == "f":
                         data = data.astype(dtype)
+                    if t.grad is not None and (data.dtype != t.data.dtype or device is not None):
+                        t.grad = t.grad.to(device or t.grad.device).to(data.dtype)
                     t.data = data
-                    if t.grad is not None and t.grad.shape == data.shape:
-                        t.grad = None
         return self
 
     def float(self):

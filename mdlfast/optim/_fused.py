@@ -15,6 +15,8 @@ from mdlfast import kernels, reference
 from mdlfast._kernels import optim as kernel_steps
 from mdlfast._validate import optim as step_args
 
+_MAX_REMEMBERED = 64
+_FLOAT32 = np.dtype(np.float32)
 _KERNELS = {
     # kernel name: (argument tuple, unvalidated call)
     "sgd_step": (step_args.SgdArgs, kernel_steps._sgd),
@@ -43,16 +45,19 @@ class FusedCaller:
     def __call__(self, name, arrays, grads, states, options):
         """Run kernel `name` over `arrays` (parameters), `grads` and the state lists `states`
         (a dict of the kernel's keyword -> list, or None for an unused slot) with `options`."""
-        if not all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays):
+        if not all(type(a) is np.ndarray and a.dtype is _FLOAT32 for a in arrays):
             getattr(reference, name + "_multi")(arrays, grads, **_keyword_states(name, states), **options)
             return
-        signature = (name, tuple(map(id, arrays)),
-                     tuple(id(x) for lst in states.values() if lst is not None for x in lst))
+        # The state arrays are the optimizer's own, made with the parameters (and replaced only
+        # by load_state_dict, which calls forget()), so the parameters identify the whole set.
+        signature = (name, tuple(map(id, arrays)))
         if signature in self._validated:
             args_type, call = _KERNELS[name]
             call(args_type(arrays, grads, *states.values(), **options))
             return
         getattr(kernels, name + "_multi")(arrays, grads, **_keyword_states(name, states), **options)
+        if len(self._validated) >= _MAX_REMEMBERED:  # parameter sets that keep changing
+            self._validated.clear()
         self._validated.add(signature)
 
 

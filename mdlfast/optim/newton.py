@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mdlfast.autograd import enable_grad, grad
 from mdlfast.optim import _checks
 from mdlfast.optim._flat import FlatParams, loss_value
 from mdlfast.optim.line_search import strong_wolfe
@@ -46,11 +47,9 @@ class Newton(Optimizer):
             raise ValueError(f"line_search_fn must be None or 'strong_wolfe', got {group['line_search_fn']!r}")
 
     def _loss_and_gradient(self, closure, params, create_graph=False):
-        from mdlfast import autograd, enable_grad
-
         with enable_grad():
             loss = closure()
-            grads = autograd.grad(loss, params, create_graph=create_graph, allow_unused=True)
+            grads = grad(loss, params, create_graph=create_graph, allow_unused=True)
         return loss, grads
 
     def _flat_gradient(self, flat, grads):
@@ -61,8 +60,6 @@ class Newton(Optimizer):
     def _hessian(self, closure, flat, group):
         params = flat.params
         if group["hessian"] == "autograd":
-            from mdlfast import autograd, enable_grad
-
             with enable_grad():
                 loss, grads = self._loss_and_gradient(closure, params, create_graph=True)
                 g = self._flat_gradient(flat, grads)
@@ -73,7 +70,7 @@ class Newton(Optimizer):
                             rows.append(np.zeros(flat.size, flat.dtype))
                             continue
                         entry = gp.reshape(-1)[index]
-                        second = autograd.grad(entry, params, retain_graph=True, allow_unused=True)
+                        second = grad(entry, params, retain_graph=True, allow_unused=True)
                         rows.append(self._flat_gradient(flat, second))
             return loss, g, np.stack(rows)
         loss, grads = self._loss_and_gradient(closure, params)

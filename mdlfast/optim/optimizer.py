@@ -7,27 +7,13 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, List
 
 import numpy as np
 
-__all__ = ["Optimizer", "ParamState", "required"]
+from mdlfast.autograd import Tensor, enable_grad
 
-
-class _Required:
-    """The default of an option every parameter group must give (SGD's lr in old PyTorch)."""
-
-    def __repr__(self):
-        return "<required parameter>"
-
-
-required = _Required()
-
-
-def _tensor_class():
-    from mdlfast import Tensor
-
-    return Tensor
+__all__ = ["Optimizer", "ParamState"]
 
 
 class Optimizer:
@@ -38,7 +24,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = ParamState()
         self.param_groups: List[Dict[str, Any]] = []
-        if isinstance(params, _tensor_class()):
+        if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
                             f"or dicts, but got {type(params).__name__}")
         groups = list(params)
@@ -53,7 +39,6 @@ class Optimizer:
         """Add a group of parameters with its own options (missing options take the defaults)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
-        Tensor = _tensor_class()
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -71,9 +56,6 @@ class Optimizer:
         group = dict(param_group)
         group["params"] = params
         for name, default in self.defaults.items():
-            if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization "
-                                 f"parameter {name}")
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, "
@@ -105,8 +87,6 @@ class Optimizer:
         """The closure's loss, computed with gradient recording on."""
         if closure is None:
             return None
-        from mdlfast import enable_grad
-
         with enable_grad():
             return closure()
 
@@ -127,14 +107,14 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             indices = []
             for p in group["params"]:
-                key = _Key(p)
+                key = id(p)
                 if key not in index_of:
                     index_of[key] = next_index
                     next_index += 1
                 indices.append(index_of[key])
             packed["params"] = indices
             groups.append(packed)
-        state = {index_of[_Key(p)]: value for p, value in self.state.items() if _Key(p) in index_of}
+        state = {index_of[id(p)]: value for p, value in self.state.items() if id(p) in index_of}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
@@ -168,8 +148,10 @@ class Optimizer:
 
     @staticmethod
     def _loaded_value(name, value, p):
+        if name == "step" and np.ndim(value) == 0:  # PyTorch keeps the count as a float tensor
+            return int(np.asarray(value).item())
         if isinstance(value, np.ndarray):
-            if name != "step" and value.dtype.kind == "f":
+            if value.dtype.kind == "f":
                 return np.array(value, dtype=p.data.dtype, copy=True)
             return value.copy()
         if isinstance(value, list):
@@ -187,50 +169,40 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-class _Key:
-    """A dict key for a parameter by identity (Tensors compare elementwise, so they hash poorly)."""
-
-    __slots__ = ("p",)
-
-    def __init__(self, p):
-        self.p = p
-
-    def __hash__(self):
-        return id(self.p)
-
-    def __eq__(self, other):
-        return self.p is other.p
-
-
 class ParamState:
-    """optimizer.state: per-parameter state dicts looked up by the parameter itself, by identity."""
+    """optimizer.state: per-parameter state dicts looked up by the parameter itself, by identity
+    (Tensors compare elementwise, so they make poor dict keys). Keyed by id(), with the parameter
+    kept alongside so that the id stays its own."""
 
     def __init__(self):
-        self._states: Dict[_Key, Dict[str, Any]] = {}
+        self._states: Dict[int, Dict[str, Any]] = {}
+        self._params: Dict[int, Any] = {}
 
     def __getitem__(self, p):
-        return self._states[_Key(p)]
+        return self._states[id(p)]
 
     def __setitem__(self, p, value):
-        self._states[_Key(p)] = value
+        self._states[id(p)] = value
+        self._params[id(p)] = p
 
     def __delitem__(self, p):
-        del self._states[_Key(p)]
+        del self._states[id(p)]
+        del self._params[id(p)]
 
     def __contains__(self, p):
-        return _Key(p) in self._states
+        return id(p) in self._states
 
     def get(self, p, default=None):
-        return self._states.get(_Key(p), default)
+        return self._states.get(id(p), default)
 
     def __len__(self):
         return len(self._states)
 
     def __iter__(self):
-        return (key.p for key in self._states)
+        return iter(list(self._params.values()))
 
     def items(self):
-        return ((key.p, value) for key, value in self._states.items())
+        return ((self._params[key], value) for key, value in self._states.items())
 
     def values(self):
         return self._states.values()

@@ -2,6 +2,8 @@
 as torch.optim.SGD, through the fused sgd_step kernel."""
 from __future__ import annotations
 
+import numpy as np
+
 from mdlfast.optim import _checks
 from mdlfast.optim._fused import FusedCaller, gradients
 from mdlfast.optim.optimizer import Optimizer
@@ -44,15 +46,21 @@ class SGD(Optimizer):
                 self._fused("sgd_step", [p.data for p in params], grads, {"bufs": None},
                             dict(options, first_step=False))
                 continue
-            # Parameters without a buffer yet start it from their gradient (first_step).
-            for first in (False, True):
-                chosen = [k for k, p in enumerate(params) if ("momentum_buffer" not in self._state_of(p)) == first]
-                if not chosen:
-                    continue
+            # Parameters with a buffer go in one call; those without start theirs from the
+            # gradient (first_step=True) in another, as PyTorch's first step does.
+            split = {False: ([], [], []), True: ([], [], [])}
+            for p, g in zip(params, grads):
+                state = self.state.get(p)
+                first = state is None or "momentum_buffer" not in state
                 if first:
-                    for k in chosen:
-                        self._state_of(params[k])["momentum_buffer"] = params[k].data.copy()
-                bufs = [self.state[params[k]]["momentum_buffer"] for k in chosen]
-                self._fused("sgd_step", [params[k].data for k in chosen], [grads[k] for k in chosen],
-                            {"bufs": bufs}, dict(options, first_step=first))
+                    if state is None:
+                        state = self.state[p] = {}
+                    state["momentum_buffer"] = np.empty_like(p.data)
+                arrays, grad_list, bufs = split[first]
+                arrays.append(p.data)
+                grad_list.append(g)
+                bufs.append(state["momentum_buffer"])
+            for first, (arrays, grad_list, bufs) in split.items():
+                if arrays:
+                    self._fused("sgd_step", arrays, grad_list, {"bufs": bufs}, dict(options, first_step=first))
         return loss

@@ -33,6 +33,11 @@ def _elu(z, alpha, scale=1.0):
 
 def forward(z, kind, alpha=None):
     """activation(z); alpha is leaky_relu's slope (0.01) or elu's alpha (1.0) where None."""
+    with np.errstate(invalid="ignore", over="ignore"):  # ±inf inputs: inf·0 is NaN, as in PyTorch
+        return _forward(z, kind, alpha)
+
+
+def _forward(z, kind, alpha):
     t = z.dtype.type
     if kind is None:
         return z
@@ -95,8 +100,10 @@ def _derivative(kind, y=None, z=None):
         return 1 - t * t
     if kind == "gelu":
         pdf = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-        return normal_cdf(z) + z * pdf
+        with np.errstate(invalid="ignore"):  # ±inf: inf·0
+            return normal_cdf(z) + z * pdf
     if kind == "silu":
         s = _sigmoid(z)
-        return s * (1 + z * (1 - s))
+        with np.errstate(invalid="ignore"):  # ±inf: inf·0
+            return s * (1 + z * (1 - s))
     raise ValueError(f"unknown activation {kind!r}")

@@ -30,8 +30,9 @@ def _probabilities(q, k, scale, keep, lse=None):
         safe_max = np.where(np.isfinite(row_max), row_max, 0)
         with np.errstate(divide="ignore"):
             lse = (np.log(np.exp(s - safe_max).sum(axis=-1, keepdims=True)) + safe_max)[..., 0]
-    safe_lse = np.where(np.isfinite(lse), lse, 0)[..., None]
-    p = np.exp(s - safe_lse)  # exp(-inf) = 0 at masked positions; empty rows are all masked
+    # Empty rows (lse = -inf) are all masked: exp(-inf - 0) = 0. NaN propagates, as in PyTorch.
+    safe_lse = np.where(lse == -np.inf, 0, lse)[..., None]
+    p = np.exp(s - safe_lse)
     return p, lse
 
 

@@ -58,11 +58,13 @@ def dropout(x, p, *, seed, offset=0):
     x = args.x
     mask = dropout_mask(x.size, args.p, args.seed, args.offset).reshape(x.shape)
     multiplier = np.where(mask, dropout_scale(args.p, x.dtype), x.dtype.type(0))
-    return x * multiplier, mask
+    with np.errstate(invalid="ignore"):  # inf·0 is NaN, as PyTorch's x·mask·scale
+        return x * multiplier, mask
 
 
 def dropout_backward(dy, mask, p):
     """dx = dy · (mask ? 1/(1-p) : 0)."""
     args = dropout_backward_args(dy, mask, p, REFERENCE_DTYPES)
     dy = args.x
-    return dy * np.where(args.mask, dropout_scale(args.p, dy.dtype), dy.dtype.type(0))
+    with np.errstate(invalid="ignore"):
+        return dy * np.where(args.mask, dropout_scale(args.p, dy.dtype), dy.dtype.type(0))

@@ -56,10 +56,11 @@ def cross_entropy(logits, labels, *, reduction="mean", ignore_index=-100, label_
 
 
 def cross_entropy_backward(probs, labels, *, reduction="mean", ignore_index=-100, label_smoothing=0.0,
-                           dloss=None):
+                           dloss=None, out=None):
     """dlogits = dloss · (probs - target) per row (over the valid-row count for "mean"); 0 for rows
-    labelled ignore_index. dloss defaults to 1 (the loss is the final output)."""
-    args = cross_entropy_backward_args(probs, labels, reduction, ignore_index, label_smoothing, dloss,
+    labelled ignore_index. dloss defaults to 1 (the loss is the final output). out, a C-contiguous
+    array of probs's shape and dtype, receives dlogits and is returned; it may be probs itself."""
+    args = cross_entropy_backward_args(probs, labels, reduction, ignore_index, label_smoothing, dloss, out,
                                        REFERENCE_DTYPES)
     p = args.logits  # the probabilities, in the backward
     n, c = p.shape
@@ -71,7 +72,11 @@ def cross_entropy_backward(probs, labels, *, reduction="mean", ignore_index=-100
     target[rows, args.labels[valid]] += t(1 - eps)
     scale = _gradient_scale(args.dloss, args.reduction, args.count, p.dtype)
     scale = np.where(valid, scale, t(0)).astype(p.dtype)
-    return (p - target) * scale[:, None]
+    dlogits = (p - target) * scale[:, None]
+    if args.out is None:
+        return dlogits
+    args.out[...] = dlogits
+    return args.out
 
 
 def mse(pred, target, *, reduction="mean"):

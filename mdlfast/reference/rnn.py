@@ -111,10 +111,11 @@ def _backward(args):
             dh = dh + dgh[t] @ cache.w_hh
             continue
         dh = dgx[t] @ cache.w_hh
-    dgx2, dgh2 = dgx.reshape(-1, gate_width), dgh.reshape(-1, gate_width)
+    rows = t_steps * n  # explicit: reshape(-1, 0) is ambiguous for in = 0
+    dgx2, dgh2 = dgx.reshape(rows, gate_width), dgh.reshape(rows, gate_width)
     dx = (dgx2 @ cache.w_ih).reshape(t_steps, n, inputs)
-    dw_ih = dgx2.T @ x.reshape(-1, inputs)
-    dw_hh = dgh2.T @ hs[:-1].reshape(-1, hidden)
+    dw_ih = dgx2.T @ x.reshape(rows, inputs)
+    dw_hh = dgh2.T @ hs[:-1].reshape(rows, hidden)
     db_ih = dgx2.sum(axis=0) if cache.has_b_ih else None
     db_hh = dgh2.sum(axis=0) if cache.has_b_hh else None
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from mdlfast.autograd.backend import ops
 from mdlfast.autograd.function import Function
-from mdlfast.autograd.tensor import Tensor
 
 
 class Activation(Function):

@@ -22,9 +22,12 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, w, b = ctx.inputs
-        dx, dw, db = ops(g).linear_backward(g, x.data, w.data, ctx.y, ctx.activation,
-                                            z=getattr(ctx, "z", None))
-        return (dx if x.requires_grad else None, dw, db if b is not None else None)
+        k = ops(g)
+        if not x.requires_grad:  # an input layer: skip the dx GEMM, as PyTorch does
+            dw, db = _weight_grads(k, g, x.data, ctx)
+            return None, dw, (db if b is not None else None)
+        dx, dw, db = k.linear_backward(g, x.data, w.data, ctx.y, ctx.activation, z=getattr(ctx, "z", None))
+        return dx, dw, (db if b is not None else None)
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -36,6 +39,16 @@ class Linear(Function):
         dw = flat_dz.T @ flat_x if w.requires_grad else None
         db = flat_dz.sum(axis=0) if isinstance(b, Tensor) and b.requires_grad else None
         return dx, dw, db
+
+
+def _weight_grads(k, g, x, ctx):
+    """(dw, db) alone: the activation's backward, then dzᵀ·x and the column sums of dz."""
+    if ctx.activation == "gelu":
+        g = k.activation_backward(g, ctx.z, None, "gelu")
+    elif ctx.activation is not None:
+        g = k.activation_backward(g, None, ctx.y, ctx.activation)
+    dz = g.reshape(-1, g.shape[-1])
+    return k.gemm(dz, x.reshape(-1, x.shape[-1]), trans_a=True), dz.sum(axis=0)
 
 
 def _activation_grad(g, x, w, b, activation):

@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 
+from mdlfast.autograd import Tensor, tensor
+
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
 def _with_grads(parameters):
-    from mdlfast import Tensor
-
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p for p in parameters if p.grad is not None]
@@ -36,8 +36,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm / (total_norm + 1e-6) when that is below 1, where total_norm is the norm_type-norm
     (inf for the largest magnitude) of all gradients together. Returns total_norm as a 0-d Tensor,
     as PyTorch does. error_if_nonfinite=True raises RuntimeError for a NaN or infinite norm."""
-    from mdlfast import tensor
-
     max_norm, norm_type = float(max_norm), float(norm_type)
     params = _with_grads(parameters)
     if not params:
