@@ -33,6 +33,9 @@ ZOO_MODULES = [
     "mdlfast.models.zoo_mlp",
     "mdlfast.models.zoo_cnn",
     "mdlfast.models.zoo_unit6",
+    "mdlfast.models.zoo_generative",
+    "mdlfast.models.zoo_gnn",
+    "mdlfast.models.zoo_rl",
 ]
 
 
