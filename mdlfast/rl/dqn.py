@@ -123,9 +123,11 @@ class DQNConfig:
 
 @dataclass
 class DQNResult:
-    """The trained (best-evaluated) Q-network, the return of every training episode, and the
-    (step, mean greedy return) of each periodic evaluation."""
+    """The trained (best-evaluated) Q-network, its target network as training left it, the
+    return of every training episode, and the (step, mean greedy return) of each periodic
+    evaluation."""
     network: nn.Module
+    target: nn.Module
     episode_returns: List[float]
     evaluations: List[tuple] = field(default_factory=list)
     steps: int = 0
@@ -199,7 +201,7 @@ def _train(env, config, seed, eval_env, progress):
     buffer = ReplayBuffer(config.buffer_size, obs_size, seed=seed)
     epsilon = linear_schedule(config.epsilon_start, config.epsilon_end, config.epsilon_steps)
     batch_rows = np.arange(config.batch_size)
-    result = DQNResult(online, [])
+    result = DQNResult(online, target, [])
     best_score, best_state = -np.inf, None
 
     state, _ = env.reset(seed=int(seed))
