@@ -74,7 +74,8 @@ def _train_edges(entry, config, *, dataset, seed, progress):
     def plot(path):
         from mdlfast.train.plot import plot_reconstructions, save_figure
 
-        save_figure(plot_reconstructions(digits, digit_edges / digit_edges.max()), path)
+        save_figure(plot_reconstructions(digits, digit_edges / digit_edges.max(),
+                                         labels=("digit", "Sobel edge magnitude")), path)
 
     return Run(result, plot=plot)
 

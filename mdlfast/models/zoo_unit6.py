@@ -111,7 +111,6 @@ def _train_vae(entry, config, *, dataset, seed, progress):
     model.eval()
     with no_grad():
         probs = model(tensor(split.X_test))[0].sigmoid().numpy()
-    samples = model.sample(8)
     result = {"test_neg_elbo": test["loss"],
               "test_mse": float(np.mean((probs - split.X_test) ** 2)),
               "first_epoch_loss": history["loss"][0], "epochs": history.epochs}
@@ -119,7 +118,9 @@ def _train_vae(entry, config, *, dataset, seed, progress):
     def plot(path):
         from mdlfast.train.plot import plot_reconstructions, save_figure
 
-        save_figure(plot_reconstructions(split.X_test[:8], samples, image_shape=(8, 8)), path)
+        save_figure(plot_reconstructions(split.X_test[:8], probs[:8], image_shape=(8, 8),
+                                         labels=("original", "VAE reconstruction (z = mu)")),
+                    path)
 
     return Run(result, history=history, plot=plot)
 
