@@ -27,6 +27,8 @@ CASES = [
     (5, 1, 4, 4, 1, 4, 4, 1, 0, 1, 1),  # a single output pixel
     (1, 3, 5, 4, 70, 3, 2, 1, (1, 0), (2, 1), 1),  # channel blocks of 64 + 6, rows of 3 pixels
     (2, 32, 8, 8, 32, 3, 3, 1, 1, 1, 2),  # two groups of 16 channels
+    (2, 8, 11, 9, 24, 3, 3, 2, 1, 1, 1),  # stride 2 with vectors of output channels
+    (1, 4, 17, 19, 20, 3, 3, 1, 1, 1, 1),  # one image: its pixels are shared out among threads
 ]
 IDS = [str(case) for case in CASES]
 
@@ -173,3 +175,32 @@ def test_kernels_match_torch(case):
         assert_close(out, ref.numpy(), _reduction(case), name=name)
     unfold = torch.nn.functional.unfold(torch.tensor(x), (3, 2), padding=1, stride=2).numpy()
     assert np.array_equal(kernels.im2col(x, (3, 2), padding=1, stride=2), unfold)
+
+
+def _random_case(rng):
+    """A random valid geometry: any of the hyper-parameters, groups dividing both channel counts."""
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c = groups * int(rng.integers(1, 5))
+    o = groups * int(rng.integers(1, 21))
+    if rng.random() < 0.2:  # depthwise, with a channel multiplier
+        groups, o = c, c * int(rng.integers(1, 3))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    stride = tuple(int(v) for v in rng.integers(1, 3, size=2))
+    dilation = tuple(int(v) for v in rng.integers(1, 3, size=2))
+    padding = tuple(int(v) for v in rng.integers(0, 3, size=2))
+    h = int(rng.integers(dilation[0] * (kh - 1) + 1, 14))
+    w = int(rng.integers(dilation[1] * (kw - 1) + 1, 14))
+    return (int(rng.integers(1, 4)), c, h, w, o, kh, kw, stride, padding, dilation, groups)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_geometries_match_reference(seed, isa):
+    case = _random_case(rng_for("random-geometry", seed))
+    rng, x, w, b = _inputs(case, "random")
+    hyper = _hyper(case)
+    expected = reference.conv2d(*_as64(x, w, b), **hyper)
+    assert_close(poisoned_conv2d(x, w, b, **hyper), expected, _reduction(case), name=f"y {case}")
+    dy = rng.standard_normal(expected.shape).astype(np.float32)
+    for name, out, ref in zip(("dx", "dw", "db"), poisoned_conv2d_backward(dy, x, w, **hyper),
+                              reference.conv2d_backward(*_as64(dy, x, w), **hyper)):
+        assert_close(out, ref, _reduction(case), name=f"{name} {case}")

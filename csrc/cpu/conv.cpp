@@ -1,12 +1,15 @@
-// The convolution forward pass as an implicit GEMM. The weights are packed once per call into
-// micro-kernel row panels; each thread takes a unit of work (an image, a group, a run of pixel
-// panels), packs every column panel of nr output pixels straight from x and multiplies it by all
-// the weight panels while it is hot in L1. Units own disjoint outputs and sum in a fixed order,
-// so the result does not depend on the thread count.
+// The convolution forward pass: which kernel runs a layer, and the per-image drivers of the two
+// direct kernels.
+//   - a vector or more of output channels per group (AVX2 / AVX-512): the channel-vectorised
+//     implicit GEMM (conv_channels.h), any stride;
+//   - at most 16 output channels per group and width stride 1: the spatially vectorised direct
+//     convolution (conv_direct.h): LeNet's first layer, few-channel input gradients, depthwise;
+//   - otherwise (and on the baseline ISA): the implicit GEMM on packed column panels (conv_gemm.cpp).
+// Work is handed out per image and group; every output is computed by one thread in a fixed
+// order, so the result does not depend on the thread count.
 #include <omp.h>
 
 #include <algorithm>
-#include <new>
 
 #include "common/isa.h"
 #include "common/threads.h"
@@ -21,50 +24,11 @@ using namespace conv_detail;
 
 namespace {
 
-// Depth of a K block: the packed column panel (kc x nr) stays in L1, a weight block (Og x kc)
-// in L2.
-constexpr int64_t kKcMax = 384;
-// Pixel panels per unit of work: enough work per unit to amortise the scheduling, enough units
-// to balance the threads.
-constexpr int64_t kPanelsPerUnit = 8;
 // Up to this many output channels per group (with width stride 1) the direct convolution wins:
 // the implicit GEMM would reuse each packed column value this few times only.
 constexpr int64_t kDirectMaxOutputs = 16;
-
-// The weights of every group as micro-kernel panels: for group g, K block p and row panel r, the
-// panel of kc x mr values starts at offset((g, p, r)).
-struct PackedWeights {
-  AlignedFloats data;
-  Blocks k_blocks;
-  int64_t row_panels;
-  int64_t group_stride;
-  int mr;
-
-  const float* panel(int64_t g, int64_t p, int64_t r) const {
-    return data.get() + g * group_stride + p * row_panels * k_blocks.size * mr + r * k_blocks.size * mr;
-  }
-};
-
-PackedWeights pack_weights(const GemmUkernel& uk, const float* w, int64_t groups, int64_t rows,
-                           int64_t k) {
-  PackedWeights pw;
-  pw.k_blocks = split(k, kKcMax);
-  pw.row_panels = ceil_div(rows, uk.mr);
-  pw.mr = uk.mr;
-  pw.group_stride = pw.k_blocks.count * pw.row_panels * pw.k_blocks.size * uk.mr;
-  pw.data = aligned_floats(groups * pw.group_stride);
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t p = 0; p < pw.k_blocks.count; ++p) {
-      const int64_t k0 = p * pw.k_blocks.size;
-      const int64_t kc = std::min(pw.k_blocks.size, k - k0);
-      for (int64_t r = 0; r < pw.row_panels; ++r) {
-        const int row_count = static_cast<int>(std::min<int64_t>(uk.mr, rows - r * uk.mr));
-        pack_rows(uk, const_cast<float*>(pw.panel(g, p, r)), w + (g * rows + r * uk.mr) * k + k0, k,
-                  row_count, kc, uk.mr);
-      }
-    }
-  return pw;
-}
+// A plane is cut into runs of at least this many pixels when there are fewer planes than threads.
+constexpr int64_t kMinPiecePixels = 64;
 
 DirectConvFn direct_conv_kernel() {
   switch (active_isa()) {
@@ -82,21 +46,24 @@ ChannelConvFn channel_conv_kernel() {
   }
 }
 
-// Runs kernel(y_plane, xp, hp, wp, g) for every image and group, one unit each, where xp holds the
-// group's input planes zero-padded to hp x wp (a copy, unless there is no padding).
+// Runs kernel(y_plane, xp, hp, wp, g, piece) for every image, group and piece (of `pieces` per
+// plane), one unit each, where xp holds the group's input planes zero-padded to hp x wp (a copy,
+// unless there is no padding).
 template <class Kernel>
-void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const Kernel& kernel) {
+void for_each_padded_plane(float* y, const float* x, const ConvShape& s, int64_t pieces,
+                           const Kernel& kernel) {
   const int64_t cg = s.group_channels(), og = s.group_outputs();
   const int64_t hp = s.h + 2 * s.ph, wp = s.w + 2 * s.pw;
   const bool padded = s.ph > 0 || s.pw > 0;
-  const int64_t units = s.n * s.groups;
+  const int64_t units = s.n * s.groups * pieces;
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
   const int64_t buffer_size = padded ? round_up(cg * hp * wp, 16) : 0;
   AlignedFloats buffers = aligned_floats(team * buffer_size);
 
 #pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
   for (int64_t unit = 0; unit < units; ++unit) {
-    const float* x_plane = x + unit * cg * s.h * s.w;  // (n * groups + g) * cg planes
+    const int64_t plane = unit / pieces;  // n * groups + g
+    const float* x_plane = x + plane * cg * s.h * s.w;
     const float* xp = x_plane;
     if (padded) {
       float* buffer = buffers.get() + omp_get_thread_num() * buffer_size;
@@ -104,15 +71,16 @@ void for_each_padded_plane(float* y, const float* x, const ConvShape& s, const K
       copy_into_padded(buffer, x_plane, cg, s);
       xp = buffer;
     }
-    kernel(y + unit * og * s.pixels(), xp, hp, wp, unit % s.groups);
+    kernel(y + plane * og * s.pixels(), xp, hp, wp, plane % s.groups, unit % pieces);
   }
 }
 
 void conv2d_direct(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
   const DirectConvFn kernel = direct_conv_kernel();
   const int64_t og = s.group_outputs(), k = s.group_k();
-  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t hp, int64_t wp, int64_t g) {
-    kernel(y_plane, xp, hp, wp, w + g * og * k, b ? b + g * og : nullptr, s);
+  const OffsetTables tables = offset_tables(s);
+  for_each_padded_plane(y, x, s, 1, [&](float* y_plane, const float* xp, int64_t, int64_t wp, int64_t g, int64_t) {
+    kernel(y_plane, xp, wp, tables.taps.data(), w + g * og * k, b ? b + g * og : nullptr, s);
   });
 }
 
@@ -130,8 +98,17 @@ void conv2d_channels(ChannelConvFn kernel, int vector_width, float* y, const flo
     }
   const OffsetTables tables = offset_tables(s);
   const ConvOffsets offsets = tables.view();
-  for_each_padded_plane(y, x, s, [&](float* y_plane, const float* xp, int64_t, int64_t, int64_t g) {
-    kernel(y_plane, xp, offsets, wt.get() + g * k * og_pad, og, og_pad, b ? b + g * og : nullptr);
+  // With fewer images x groups than threads (a single image, say), each plane is cut into runs
+  // of pixels so that every thread has work.
+  const int64_t pixels = s.pixels(), planes = s.n * s.groups;
+  const int64_t pieces = planes >= num_threads() ? 1
+      : std::max<int64_t>(1, std::min(ceil_div(2 * num_threads(), planes), pixels / kMinPiecePixels));
+  for_each_padded_plane(y, x, s, pieces, [&](float* y_plane, const float* xp, int64_t, int64_t, int64_t g,
+                                             int64_t piece) {
+    const int64_t begin = pixels * piece / pieces, end = pixels * (piece + 1) / pieces;
+    const ConvOffsets run{offsets.taps, offsets.tap_count, offsets.pixels + begin, end - begin};
+    kernel(y_plane + begin, pixels, xp, run, wt.get() + g * k * og_pad, og, og_pad,
+           b ? b + g * og : nullptr);
   });
 }
 
@@ -158,53 +135,7 @@ void conv2d(float* y, const float* x, const float* w, const float* b, const Conv
     conv2d_direct(y, x, w, b, s);
     return;
   }
-  const GemmUkernel uk = active_ukernel();
-  const int64_t og = s.group_outputs(), k = s.group_k(), pixels = s.pixels();
-  const PackedWeights pw = pack_weights(uk, w, s.groups, og, k);
-  const int64_t panels = ceil_div(pixels, uk.nr);
-  const int64_t units_per_plane = ceil_div(panels, kPanelsPerUnit);
-  const int64_t units = s.n * s.groups * units_per_plane;
-  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
-  const int64_t kc_max = pw.k_blocks.size;
-  const int64_t panel_size = round_up(kc_max * uk.nr, 16);  // 64-byte aligned per thread
-  AlignedFloats column_panels = aligned_floats(team * panel_size);
-
-#pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
-  for (int64_t unit = 0; unit < units; ++unit) {
-    float* pb = column_panels.get() + omp_get_thread_num() * panel_size;
-    const int64_t plane = unit / units_per_plane;  // n * groups + g
-    const int64_t g = plane % s.groups;
-    const float* x_plane = x + plane / s.groups * s.c * s.h * s.w + g * s.group_channels() * s.h * s.w;
-    float* y_plane = y + plane * og * pixels;
-    const int64_t first = unit % units_per_plane * kPanelsPerUnit;
-    const int64_t last = std::min(panels, first + kPanelsPerUnit);
-    for (int64_t jr = first; jr < last; ++jr) {
-      const int64_t l0 = jr * uk.nr;
-      const int cols = static_cast<int>(std::min<int64_t>(uk.nr, pixels - l0));
-      for (int64_t p = 0; p < pw.k_blocks.count; ++p) {
-        const int64_t k0 = p * kc_max;
-        const int64_t kc = std::min(kc_max, k - k0);
-        for (int64_t r = 0; r < kc; ++r) {
-          float* row = pb + r * uk.nr;
-          copy_column_row(row, x_plane, s, k0 + r, l0, cols);
-          std::fill(row + cols, row + uk.nr, 0.0f);
-        }
-        for (int64_t ir = 0; ir < pw.row_panels; ++ir) {
-          const int rows = static_cast<int>(std::min<int64_t>(uk.mr, og - ir * uk.mr));
-          uk.run(kc, pw.panel(g, p, ir), pb, y_plane + ir * uk.mr * pixels + l0, pixels, rows, cols,
-                 p > 0);
-        }
-      }
-    }
-    if (b) {
-      const int64_t begin = first * uk.nr, end = std::min(pixels, last * uk.nr);
-      for (int64_t oc = 0; oc < og; ++oc) {
-        const float bias = b[g * og + oc];
-        float* row = y_plane + oc * pixels;
-        for (int64_t l = begin; l < end; ++l) row[l] += bias;
-      }
-    }
-  }
+  conv2d_implicit_gemm(y, x, w, b, s);
 }
 
 void im2col(float* cols, const float* x, const ConvShape& s) {

@@ -1,7 +1,10 @@
 // 2-D convolution on the CPU (PyTorch's conv2d: NCHW input, OIHW weight, cross-correlation) as an
-// implicit GEMM on the GEMM core's micro-kernels: per image and group,
+// implicit GEMM: per image and group,
 //   y[Og, OH·OW] = w[Og, K] · cols[K, OH·OW],   K = C/groups · kh · kw,
-// with the column matrix never formed: its panels are packed straight from x.
+// with the column matrix cols never formed. Which kernel runs a shape is chosen in conv.cpp:
+// channel-vectorised (cols read as broadcasts straight from the padded input), spatially
+// vectorised direct loops for few output channels, or packed column panels on the GEMM core's
+// micro-kernels. The backward pass (conv_backward.cpp) reuses them.
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,10 @@
 // The convolution backward pass.
-//   dw: per group, dw[Og, K] = Σ_n dy[n][Og, L] · cols[n][K, L]ᵀ on the GEMM micro-kernels, the
-//       column panels packed straight from x. The batch is cut into a number of chunks fixed by
-//       the shapes; each chunk sums its images in order into its own partial dw and the partials
-//       are added in order, so dw is the same for any thread count.
+//   dw: per group, dw[Og, K] = Σ_n dy[n][Og, L] · cols[n][K, L]ᵀ, by the channel-vectorised kernel
+//       (conv_channels.h: cols broadcast straight from the padded input) where there is a vector
+//       of output channels, on the GEMM micro-kernels with column panels packed from x otherwise.
+//       The batch is cut into a number of chunks fixed by the shapes; each chunk sums its images
+//       in order into its own partial dw and the partials are added in order, so dw is the same
+//       for any thread count.
 //   dx: with stride 1 it is the forward convolution of dy by the flipped, transposed weights (the
 //       fast forward path, no col2im); otherwise per image dcols = w_gᵀ · dy (GEMM) and col2im.
 //   db: the sum of dy over the batch and the pixels.

@@ -25,13 +25,14 @@ struct ConvOffsets {
 };
 
 // One image and group: y [og, pixels] (+ bias b[og], or null) from xp, with wt [taps][og_pad] the
-// group's weights transposed (og_pad a whole number of vectors, zero beyond og).
-using ChannelConvFn = void (*)(float* y, const float* xp, const ConvOffsets& offsets,
+// group's weights transposed (og_pad a whole number of vectors, zero beyond og). y's channels are
+// `plane` apart, so a run of the pixels (offsets.pixels advanced, y advanced alike) can be a unit.
+using ChannelConvFn = void (*)(float* y, int64_t plane, const float* xp, const ConvOffsets& offsets,
                                const float* wt, int64_t og, int64_t og_pad, const float* b);
-void channel_conv_avx512(float* y, const float* xp, const ConvOffsets& offsets, const float* wt,
-                         int64_t og, int64_t og_pad, const float* b);
-void channel_conv_avx2(float* y, const float* xp, const ConvOffsets& offsets, const float* wt,
-                       int64_t og, int64_t og_pad, const float* b);
+void channel_conv_avx512(float* y, int64_t plane, const float* xp, const ConvOffsets& offsets,
+                         const float* wt, int64_t og, int64_t og_pad, const float* b);
+void channel_conv_avx2(float* y, int64_t plane, const float* xp, const ConvOffsets& offsets,
+                       const float* wt, int64_t og, int64_t og_pad, const float* b);
 
 // The weight gradient for one image and group: dwt[tap][o] (+)= Σ_pixel xp[tap + pixel]·dyt[pixel][o]
 // for o < og_pad, with dyt [pixels][og_pad] the image's dy transposed (zero beyond og). Written
@@ -90,17 +91,17 @@ void tile(float* y, int64_t plane, int channels, const float* xp, const ConvOffs
 // Every pixel, in tiles of P (the last tile overlaps the one before rather than running short;
 // with fewer than P pixels, P shrinks: every P up to the budget is instantiated).
 template <class V, int NV, int P>
-void pixel_tiles(float* y, int channels, const float* xp, const ConvOffsets& off, const float* wt,
-                 int64_t og_pad, const float* b) {
+void pixel_tiles(float* y, int64_t plane, int channels, const float* xp, const ConvOffsets& off,
+                 const float* wt, int64_t og_pad, const float* b) {
   const int64_t pixels = off.pixel_count;
   if constexpr (P > 1) {
     if (pixels < P) {
-      pixel_tiles<V, NV, P - 1>(y, channels, xp, off, wt, og_pad, b);
+      pixel_tiles<V, NV, P - 1>(y, plane, channels, xp, off, wt, og_pad, b);
       return;
     }
   }
   for (int64_t l0 = 0; l0 < pixels; l0 += P)
-    tile<V, NV, P>(y, pixels, channels, xp, off, std::min(l0, pixels - P), wt, og_pad, b);
+    tile<V, NV, P>(y, plane, channels, xp, off, std::min(l0, pixels - P), wt, og_pad, b);
 }
 
 // P pixels per tile: as many as the accumulators allow, at most kMaxBases (each holds a pointer).
@@ -110,20 +111,19 @@ template <int Accumulators, int NV>
 constexpr int tile_size() { return std::min(Accumulators / NV, kMaxBases); }
 
 template <class V, int Accumulators>
-void run(float* y, const float* xp, const ConvOffsets& off, const float* wt, int64_t og,
-         int64_t og_pad, const float* b) {
+void run(float* y, int64_t plane, const float* xp, const ConvOffsets& off, const float* wt,
+         int64_t og, int64_t og_pad, const float* b) {
   constexpr int W = V::kWidth;
-  const int64_t plane = off.pixel_count;
   for (int64_t o0 = 0; o0 < og; o0 += kMaxVectors * W) {
     const int channels = static_cast<int>(std::min<int64_t>(kMaxVectors * W, og - o0));
     float* yo = y + o0 * plane;
     const float* wo = wt + o0;
     const float* bo = b ? b + o0 : nullptr;
     switch ((channels + W - 1) / W) {
-      case 1: pixel_tiles<V, 1, tile_size<Accumulators, 1>()>(yo, channels, xp, off, wo, og_pad, bo); break;
-      case 2: pixel_tiles<V, 2, tile_size<Accumulators, 2>()>(yo, channels, xp, off, wo, og_pad, bo); break;
-      case 3: pixel_tiles<V, 3, tile_size<Accumulators, 3>()>(yo, channels, xp, off, wo, og_pad, bo); break;
-      default: pixel_tiles<V, 4, tile_size<Accumulators, 4>()>(yo, channels, xp, off, wo, og_pad, bo); break;
+      case 1: pixel_tiles<V, 1, tile_size<Accumulators, 1>()>(yo, plane, channels, xp, off, wo, og_pad, bo); break;
+      case 2: pixel_tiles<V, 2, tile_size<Accumulators, 2>()>(yo, plane, channels, xp, off, wo, og_pad, bo); break;
+      case 3: pixel_tiles<V, 3, tile_size<Accumulators, 3>()>(yo, plane, channels, xp, off, wo, og_pad, bo); break;
+      default: pixel_tiles<V, 4, tile_size<Accumulators, 4>()>(yo, plane, channels, xp, off, wo, og_pad, bo); break;
     }
   }
 }

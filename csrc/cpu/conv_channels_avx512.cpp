@@ -4,9 +4,9 @@
 
 namespace mdlfast::cpu {
 
-void channel_conv_avx512(float* y, const float* xp, const ConvOffsets& offsets, const float* wt,
-                       int64_t og, int64_t og_pad, const float* b) {
-  conv_channels::run<Avx512, 24>(y, xp, offsets, wt, og, og_pad, b);
+void channel_conv_avx512(float* y, int64_t plane, const float* xp, const ConvOffsets& offsets,
+                       const float* wt, int64_t og, int64_t og_pad, const float* b) {
+  conv_channels::run<Avx512, 24>(y, plane, xp, offsets, wt, og, og_pad, b);
 }
 
 void channel_weight_gradient_avx512(float* dwt, const float* xp, const ConvOffsets& offsets,

@@ -33,6 +33,9 @@ struct OffsetTables {
 };
 OffsetTables offset_tables(const ConvShape& s);
 
+// conv2d (conv.h) as an implicit GEMM on packed column panels (conv_gemm.cpp): any shape, any ISA.
+void conv2d_implicit_gemm(float* y, const float* x, const float* w, const float* b, const ConvShape& s);
+
 // The micro-kernel of the active ISA path.
 GemmUkernel active_ukernel();
 

@@ -10,21 +10,21 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
 #include "cpu/conv.h"
 
 namespace mdlfast::cpu {
 
 // The instantiations for each ISA path (conv_direct_avx512.cpp, conv_direct_avx2.cpp, conv_direct.cpp).
-using DirectConvFn = void (*)(float* y, const float* xp, int64_t hp, int64_t wp, const float* w,
-                              const float* b, const ConvShape& s);
-void direct_conv_avx512(float* y, const float* xp, int64_t hp, int64_t wp, const float* w,
-                        const float* b, const ConvShape& s);
-void direct_conv_avx2(float* y, const float* xp, int64_t hp, int64_t wp, const float* w,
-                      const float* b, const ConvShape& s);
-void direct_conv_generic(float* y, const float* xp, int64_t hp, int64_t wp, const float* w,
-                         const float* b, const ConvShape& s);
+// tap_offsets[t] is the offset in xp of tap t = (c·kh + i)·kw + j: (c·hp + i·dh)·wp + j·dw.
+using DirectConvFn = void (*)(float* y, const float* xp, int64_t wp, const int64_t* tap_offsets,
+                              const float* w, const float* b, const ConvShape& s);
+void direct_conv_avx512(float* y, const float* xp, int64_t wp, const int64_t* tap_offsets,
+                        const float* w, const float* b, const ConvShape& s);
+void direct_conv_avx2(float* y, const float* xp, int64_t wp, const int64_t* tap_offsets,
+                        const float* w, const float* b, const ConvShape& s);
+void direct_conv_generic(float* y, const float* xp, int64_t wp, const int64_t* tap_offsets,
+                        const float* w, const float* b, const ConvShape& s);
 
 namespace conv_direct {
 
@@ -82,16 +82,10 @@ void outputs(float* y, const float* xp, int64_t wp, const int64_t* offsets, int6
 
 // Output channels in blocks of up to MaxOutputs (the accumulators the ISA's registers hold).
 template <class V, int MaxOutputs, int Rows>
-void run(float* y, const float* xp, int64_t hp, int64_t wp, const float* w, const float* b,
+void run(float* y, const float* xp, int64_t wp, const int64_t* off, const float* w, const float* b,
          const ConvShape& s) {
   const int64_t og = s.o / s.groups, plane = s.oh * s.ow;
-  // The offset in xp of each tap (c, i, j), in the weights' order.
-  std::vector<int64_t> offsets;
-  for (int64_t c = 0; c < s.c / s.groups; ++c)
-    for (int64_t i = 0; i < s.kh; ++i)
-      for (int64_t j = 0; j < s.kw; ++j) offsets.push_back((c * hp + i * s.dh) * wp + j * s.dw);
-  const int64_t taps = static_cast<int64_t>(offsets.size());
-  const int64_t* off = offsets.data();
+  const int64_t taps = s.c / s.groups * s.kh * s.kw;
   for (int64_t o0 = 0; o0 < og; o0 += MaxOutputs) {
     float* yo = y + o0 * plane;
     const float* wo = w + o0 * taps;

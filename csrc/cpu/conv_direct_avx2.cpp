@@ -5,9 +5,9 @@
 
 namespace mdlfast::cpu {
 
-void direct_conv_avx2(float* y, const float* xp, int64_t hp, int64_t wp, const float* w,
-                      const float* b, const ConvShape& s) {
-  conv_direct::run<Avx2, 4, 3>(y, xp, hp, wp, w, b, s);
+void direct_conv_avx2(float* y, const float* xp, int64_t wp, const int64_t* tap_offsets,
+                        const float* w, const float* b, const ConvShape& s) {
+  conv_direct::run<Avx2, 4, 3>(y, xp, wp, tap_offsets, w, b, s);
 }
 
 }  // namespace mdlfast::cpu

@@ -10,6 +10,7 @@ from mdlfast._validate.conv import (
     conv2d_matrix_args,
     im2col_args,
 )
+from mdlfast.reference.conv import toeplitz_matrix as _toeplitz_matrix
 
 
 def _hyper(g):
@@ -58,6 +59,4 @@ def conv2d_matrix(w, input_hw, *, stride=1, padding=0):
     a C++ version would only copy weights into a mostly-zero matrix."""
     args = conv2d_matrix_args(w, input_hw, stride, padding, KERNEL_DTYPES)
     _cpu_backend(args.device, "conv2d_matrix")
-    from mdlfast.reference.conv import conv2d_matrix as build
-
-    return build(args.w, args.input_hw, stride=args.stride, padding=args.padding)
+    return _toeplitz_matrix(args)

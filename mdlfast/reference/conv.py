@@ -98,7 +98,11 @@ def conv2d_matrix(w, input_hw, *, stride=1, padding=0):
         conv2d(x, w, stride=stride, padding=padding).reshape(N, -1) == x.reshape(N, -1) @ T.T
     i.e. vec is the row-major (C order) flattening of one image: input index (c·H + h)·W + w,
     output index (o·OH + oh)·OW + ow. Padding shows only as missing entries (padded inputs are 0)."""
-    args = conv2d_matrix_args(w, input_hw, stride, padding, REFERENCE_DTYPES)
+    return toeplitz_matrix(conv2d_matrix_args(w, input_hw, stride, padding, REFERENCE_DTYPES))
+
+
+def toeplitz_matrix(args):
+    """conv2d_matrix on validated arguments (shared with the kernel API)."""
     o, c, kh, kw = args.w.shape
     (h, wd), (oh, ow) = args.input_hw, args.out_hw
     t = np.zeros((o, oh, ow, c, h, wd), dtype=args.w.dtype)
