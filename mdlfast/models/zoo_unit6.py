@@ -76,20 +76,20 @@ def _autoencoder(name, build, summary, quick, full):
 
 
 _autoencoder("autoencoder_shallow", Autoencoder, "shallow autoencoder (64-8-64) vs PCA",
-             {"epochs": 5, "batch_size": 32, "lr": 3e-3, "code_size": 8},
+             {"epochs": 20, "batch_size": 32, "lr": 3e-3, "code_size": 8},
              {"epochs": 100, "batch_size": 32, "lr": 2e-3, "code_size": 8})
 _autoencoder("autoencoder_deep", Autoencoder, "deep autoencoder (64-128-64-8-...) vs PCA",
-             {"epochs": 5, "batch_size": 32, "lr": 3e-3, "code_size": 8,
+             {"epochs": 20, "batch_size": 32, "lr": 3e-3, "code_size": 8,
               "model": {"hidden": (64,)}},
              {"epochs": 150, "batch_size": 32, "lr": 1e-3, "code_size": 8,
               "model": {"hidden": (128, 64)}})
 _autoencoder("autoencoder_conv", ConvAutoencoder, "convolutional autoencoder vs PCA",
-             {"epochs": 2, "batch_size": 32, "lr": 3e-3, "code_size": 8, "images": True,
-              "limit": 400, "model": {"width": 8}},
+             {"epochs": 6, "batch_size": 32, "lr": 3e-3, "code_size": 8, "images": True,
+              "model": {"width": 8}},
              {"epochs": 60, "batch_size": 32, "lr": 2e-3, "code_size": 8, "images": True})
 _autoencoder("autoencoder_denoising", Autoencoder,
              "denoising autoencoder (Gaussian input noise) vs PCA",
-             {"epochs": 5, "batch_size": 32, "lr": 3e-3, "code_size": 8,
+             {"epochs": 20, "batch_size": 32, "lr": 3e-3, "code_size": 8,
               "model": {"hidden": (64,), "noise": 0.2}},
              {"epochs": 150, "batch_size": 32, "lr": 1e-3, "code_size": 8,
               "model": {"hidden": (128, 64), "noise": 0.1}})
@@ -111,7 +111,6 @@ def _train_vae(entry, config, *, dataset, seed, progress):
     model.eval()
     with no_grad():
         probs = model(tensor(split.X_test))[0].sigmoid().numpy()
-    samples = model.sample(8)
     result = {"test_neg_elbo": test["loss"],
               "test_mse": float(np.mean((probs - split.X_test) ** 2)),
               "first_epoch_loss": history["loss"][0], "epochs": history.epochs}
@@ -119,7 +118,9 @@ def _train_vae(entry, config, *, dataset, seed, progress):
     def plot(path):
         from mdlfast.train.plot import plot_reconstructions, save_figure
 
-        save_figure(plot_reconstructions(split.X_test[:8], samples, image_shape=(8, 8)), path)
+        save_figure(plot_reconstructions(split.X_test[:8], probs[:8], image_shape=(8, 8),
+                                         labels=("original", "VAE reconstruction (z = mu)")),
+                    path)
 
     return Run(result, history=history, plot=plot)
 
@@ -127,7 +128,7 @@ def _train_vae(entry, config, *, dataset, seed, progress):
 register(ZooEntry(
     name="vae", unit=6, summary="variational autoencoder (Gaussian encoder, Bernoulli decoder)",
     dataset="digits", datasets=("digits",), build=VAE, train=_train_vae,
-    quick={"epochs": 3, "batch_size": 32, "lr": 2e-3, "latent_size": 4, "hidden": 64},
+    quick={"epochs": 10, "batch_size": 32, "lr": 2e-3, "latent_size": 4, "hidden": 64},
     full={"epochs": 100, "batch_size": 32, "lr": 1e-3, "latent_size": 8, "hidden": 128},
     headline="test_neg_elbo"))
 
