@@ -68,11 +68,12 @@ _gan("gan", "GAN with MLP generator and discriminator on 8x8 digits",
 _DCGAN = {"loss": "gan", "images": True, "latent_size": 32, "batch_size": 64, "lr": 2e-4,
           "betas": (0.5, 0.999)}
 _gan("dcgan", "DCGAN (upsample + conv generator, strided-conv discriminator) on 8x8 digits",
-     {**_DCGAN, "steps": 60, "model": {"width": 8}}, {**_DCGAN, "steps": 4000})
+     {**_DCGAN, "steps": 60, "model": {"width": 8}},
+     {**_DCGAN, "steps": 2000, "model": {"width": 16}})
 _WGAN = {"loss": "wgan_gp", "images": False, "latent_size": 32, "batch_size": 64, "lr": 1e-4,
          "betas": (0.5, 0.9), "critic_steps": 5}
 _gan("wgan_gp", "Wasserstein GAN with gradient penalty (MLP critic) on 8x8 digits",
-     {**_WGAN, "steps": 40, "model": {"hidden": (64, 64)}}, {**_WGAN, "steps": 4000})
+     {**_WGAN, "steps": 40, "model": {"hidden": (64, 64)}}, {**_WGAN, "steps": 3000})
 
 
 def _two_d(dataset, n, seed):
@@ -148,4 +149,4 @@ register(ZooEntry(
     name="ddpm_digits", unit=7, summary="DDPM (MLP noise predictor) on 8x8 digits",
     dataset="digits", datasets=("digits",), build=None, train=_train_ddpm_digits,
     quick={**_DDPM_DIGITS, "train_steps": 150, "hidden": (128, 128)},
-    full={**_DDPM_DIGITS, "train_steps": 15000}, headline="mean_confidence"))
+    full={**_DDPM_DIGITS, "train_steps": 10000}, headline="mean_confidence"))

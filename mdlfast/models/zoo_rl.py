@@ -107,7 +107,7 @@ def _train_dqn(entry, config, *, dataset, seed, progress):
 
 _DQN = {"hidden": (128, 128), "lr": 1e-3, "gamma": 0.99, "batch_size": 64,
         "buffer_size": 50_000, "learning_starts": 1_000, "target_every": 500,
-        "epsilon_start": 1.0, "epsilon_end": 0.02, "double": True, "max_grad_norm": 10.0}
+        "epsilon_start": 1.0, "epsilon_end": 0.02, "double": True}
 register(ZooEntry(
     name="dqn_cartpole", unit=9,
     summary="Double DQN (replay, target network, epsilon schedule) on CartPole-v1",

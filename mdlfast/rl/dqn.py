@@ -115,7 +115,7 @@ class DQNConfig:
     epsilon_end: float = 0.02
     epsilon_steps: int = 15_000
     double: bool = True
-    max_grad_norm: float = 10.0
+    max_grad_norm: float = 0.0  # > 0: clip the gradient norm (Huber already bounds it)
     eval_every: int = 5_000
     eval_episodes: int = 10
     threads: int = 1  # kernel threads: batches of 64 rows are too small to share out
