@@ -121,3 +121,9 @@ def test_dqn_entry_reports_a_missing_gymnasium(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_gymnasium)
     metrics = registry.get("dqn_cartpole").run(quick=True).metrics
     assert "mdlfast[rl]" in metrics["skipped"]
+
+
+def test_training_rounds_take_gradient_steps_updates():
+    config = DQNConfig(total_steps=300, learning_starts=50, train_every=50, gradient_steps=3,
+                       batch_size=8, hidden=(8,), epsilon_steps=100, eval_every=10**9)
+    assert train_dqn(_Chain(), config, seed=0).updates == 6 * 3  # rounds at 50, 100, ..., 300

@@ -110,6 +110,7 @@ class DQNConfig:
     buffer_size: int = 50_000
     learning_starts: int = 1_000
     train_every: int = 1
+    gradient_steps: int = 1  # updates per training round (every train_every steps)
     target_every: int = 500
     epsilon_start: float = 1.0
     epsilon_end: float = 0.02
@@ -190,6 +191,23 @@ def train_dqn(env, config=None, *, seed=0, eval_env=None, progress=False):
         return _train(env, config, seed, eval_env, progress)
 
 
+def _update(online, target, opt, buffer, config, batch_rows):
+    """One gradient step on the Huber TD error of a replayed batch."""
+    s, a, r, s2, term = buffer.sample(config.batch_size)
+    with no_grad():
+        s2_t = tensor(s2)
+        next_target = target(s2_t).data
+        next_online = online(s2_t).data if config.double else None
+    y = q_targets(r, term, next_target, config.gamma, next_online)
+    q = online(tensor(s))[batch_rows, a]
+    loss = huber(q - tensor(y))
+    opt.zero_grad()
+    loss.backward()
+    if config.max_grad_norm:
+        nn.utils.clip_grad_norm_(online.parameters(), config.max_grad_norm)
+    opt.step()
+
+
 def _train(env, config, seed, eval_env, progress):
     rng = np.random.default_rng(seed)
     manual_seed(seed)
@@ -221,20 +239,9 @@ def _train(env, config, seed, eval_env, progress):
             state, _ = env.reset()
 
         if step >= config.learning_starts and step % config.train_every == 0:
-            s, a, r, s2, term = buffer.sample(config.batch_size)
-            with no_grad():
-                s2_t = tensor(s2)
-                next_target = target(s2_t).data
-                next_online = online(s2_t).data if config.double else None
-            y = q_targets(r, term, next_target, config.gamma, next_online)
-            q = online(tensor(s))[batch_rows, a]
-            loss = huber(q - tensor(y))
-            opt.zero_grad()
-            loss.backward()
-            if config.max_grad_norm:
-                nn.utils.clip_grad_norm_(online.parameters(), config.max_grad_norm)
-            opt.step()
-            result.updates += 1
+            for _ in range(config.gradient_steps):
+                _update(online, target, opt, buffer, config, batch_rows)
+                result.updates += 1
         if step % config.target_every == 0:
             target.load_state_dict(online.state_dict())
         if eval_env is not None and step % config.eval_every == 0:
