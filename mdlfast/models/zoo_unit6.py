@@ -2,6 +2,9 @@
 hyper-parameter tuning."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 
 from mdlfast import nn
@@ -16,6 +19,7 @@ from mdlfast.models.transfer import freeze, trainable_parameters, transfer_weigh
 from mdlfast.models.tuning import compare_searches, softmax_regression_objective
 from mdlfast.models.vae import VAE, vae_loss
 from mdlfast.random import manual_seed
+from mdlfast.serialization import load, save
 
 register(ZooEntry(
     name="resnet", unit=6, summary="ResNet with basic blocks (2 stages of 2)", dataset="digits",
@@ -177,8 +181,12 @@ def _train_transfer(entry, config, *, dataset, seed, progress):
     pretrained = LeNet5(num_classes=split.num_classes)
     source_accuracy = _fit_classifier(pretrained, pretrained.parameters(), source, config, seed,
                                       config["pretrain_epochs"], progress)
-    # What a user would do with PyTorch weights: a state_dict of arrays, PyTorch key names.
-    state = pretrained.state_dict()
+    # The weights travel as a user's would: a state_dict (PyTorch key names) saved to a
+    # checkpoint file and loaded back; a torch state_dict loads the same way.
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "pretrained.mdl")
+        save(pretrained.state_dict(), path)
+        state = load(path)
 
     result = {"source_accuracy": source_accuracy, "shots_per_class": config["shots"]}
     for mode in ("frozen", "finetune", "scratch"):

@@ -9,17 +9,13 @@ from mdlfast.playground.plot import plot_trajectories
 
 
 def pyplot():
-    """matplotlib.pyplot with a file-only backend when none is chosen; a clear ImportError
-    when matplotlib is missing."""
+    """matplotlib.pyplot (matplotlib picks the backend: a file-only one without a display); a
+    clear ImportError when matplotlib is missing."""
     try:
-        import matplotlib
+        import matplotlib.pyplot as plt
     except ImportError as error:
         raise ImportError("plotting needs matplotlib, which is not installed: "
                           "pip install 'mdlfast[plot]' (or matplotlib)") from error
-    if "matplotlib.pyplot" not in __import__("sys").modules:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     return plt
 
 
