@@ -132,3 +132,17 @@ def test_quick_ddpm_2d_reports_mmds():
     metrics = registry.get("ddpm_2d").run(quick=True, dataset="spirals", seed=0).metrics
     assert metrics["data_mmd"] < metrics["gaussian_mmd"]
     assert metrics["mmd"] > 0 and metrics["mmd_over_gaussian"] > 0
+
+
+def test_denoiser_fourier_features_are_fixed_and_feed_the_mlp():
+    from mdlfast.models.ddpm import Denoiser
+
+    model = Denoiser(2, (16,), embedding_size=8, fourier=5, seed=3)
+    assert model.net[0].in_features == 2 + 8 + 10
+    x = tensor(np.ones((4, 2), np.float32), requires_grad=True)
+    out = model(x, tensor(time_embedding(np.arange(4), 10, 8)))
+    assert out.shape == (4, 2)
+    out.sum().backward()
+    assert x.grad is not None  # the raw input still reaches the MLP directly
+    np.testing.assert_array_equal(model.projection,
+                                  Denoiser(2, (16,), 8, fourier=5, seed=3).projection)

@@ -45,12 +45,19 @@ def time_embedding(t, steps, size=32):
 
 
 class Denoiser(nn.Module):
-    """An MLP eps_theta(x_t, t): [x_t, embedding(t)] -> hidden (SiLU) -> noise estimate."""
+    """An MLP eps_theta(x_t, t): [x_t, embedding(t)] -> hidden (SiLU) -> noise estimate.
 
-    def __init__(self, dim, hidden=(128, 128, 128), embedding_size=32):
+    fourier > 0 adds sin and cos of `fourier` fixed random projections of x_t (scale
+    fourier_scale) to the input: plain MLPs learn fine spatial detail (spiral arms) slowly."""
+
+    def __init__(self, dim, hidden=(128, 128, 128), embedding_size=32, fourier=0,
+                 fourier_scale=3.0, seed=0):
         super().__init__()
         self.dim, self.embedding_size = dim, embedding_size
-        layers, width = [], dim + embedding_size
+        rng = np.random.default_rng(seed)
+        self.projection = (rng.normal(0.0, fourier_scale, (dim, fourier)).astype(np.float32)
+                           if fourier else None)
+        layers, width = [], dim + embedding_size + 2 * fourier
         for h in hidden:
             layers += [nn.Linear(width, h), nn.SiLU()]
             width = h
@@ -58,7 +65,11 @@ class Denoiser(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x, t_features):
-        return self.net(cat([x, t_features], axis=1))
+        parts = [x, t_features]
+        if self.projection is not None:
+            angles = x.data @ self.projection  # a fixed map of the input: no gradient needed
+            parts += [tensor(np.sin(angles)), tensor(np.cos(angles))]
+        return self.net(cat(parts, axis=1))
 
 
 @dataclass
@@ -71,6 +82,7 @@ class DDPMConfig:
     batch_size: int = 128
     lr: float = 2e-3
     clip: float = 0.0  # > 0: clip the predicted x_0 to [-clip, clip] while sampling (images)
+    fourier: int = 0  # random Fourier input features of the Denoiser (0: none)
 
 
 def train_ddpm(X, config, *, seed=0, log_every=500, progress=False):
@@ -80,7 +92,7 @@ def train_ddpm(X, config, *, seed=0, log_every=500, progress=False):
     rng = np.random.default_rng(seed)
     manual_seed(seed)
     schedule = NoiseSchedule(config.diffusion_steps, beta_end=config.beta_end)
-    model = Denoiser(X.shape[1], config.hidden)
+    model = Denoiser(X.shape[1], config.hidden, fourier=config.fourier, seed=seed)
     opt = optim.Adam(model.parameters(), lr=config.lr)
     decay = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.train_steps)
     table = time_embedding(np.arange(schedule.steps), schedule.steps, model.embedding_size)

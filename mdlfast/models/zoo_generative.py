@@ -86,7 +86,7 @@ def _two_d(dataset, n, seed):
 
 def _ddpm_config(config):
     return DDPMConfig(**{k: config[k] for k in ("diffusion_steps", "beta_end", "hidden",
-                                                "train_steps", "batch_size", "lr", "clip")
+                                                "train_steps", "batch_size", "lr", "clip", "fourier")
                          if k in config})
 
 
@@ -136,6 +136,7 @@ def _train_ddpm_digits(entry, config, *, dataset, seed, progress):
 
 
 _DDPM_2D = {"points": 2000, "diffusion_steps": 100, "beta_end": 0.2, "hidden": (128, 128, 128),
+            "fourier": 64,
             "batch_size": 256, "lr": 2e-3}
 register(ZooEntry(
     name="ddpm_2d", unit=7, summary="DDPM on 2-D points (two moons or spirals), MMD vs Gaussian",
