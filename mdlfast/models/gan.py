@@ -5,7 +5,7 @@ of gradients through create_graph) or by weight clipping."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import List
 
 import numpy as np
 
@@ -130,9 +130,6 @@ class GANHistory:
     steps: List[int] = field(default_factory=list)
     d_loss: List[float] = field(default_factory=list)
     g_loss: List[float] = field(default_factory=list)
-
-    def as_dict(self) -> Dict[str, list]:
-        return {"step": self.steps, "d_loss": self.d_loss, "g_loss": self.g_loss}
 
 
 def _latent(rng, n, size):
