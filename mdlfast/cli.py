@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mdlfast import cli_tour, cli_train, cli_zoo
 from mdlfast.bench import command as bench_command
 
 
@@ -29,6 +30,9 @@ def build_parser():
     info.set_defaults(run=_info)
 
     bench_command.add_parser(commands)
+    cli_zoo.add_parser(commands)
+    cli_train.add_parser(commands)
+    cli_tour.add_parser(commands)
     return parser
 
 

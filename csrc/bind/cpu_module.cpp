@@ -54,5 +54,13 @@ PYBIND11_MODULE(_cpu, module) {
   mdlfast::bind::bind_cpu_optim(module);
   mdlfast::bind::bind_cpu_norm(module);
   mdlfast::bind::bind_cpu_embedding(module);
+  mdlfast::bind::bind_cpu_pool(module);
+  mdlfast::bind::bind_cpu_batch_norm(module);
+  mdlfast::bind::bind_cpu_attention(module);
+  mdlfast::bind::bind_cpu_pointwise(module);
+  mdlfast::bind::bind_cpu_softmax(module);
+  mdlfast::bind::bind_cpu_loss(module);
+  mdlfast::bind::bind_cpu_dropout(module);
   mdlfast::bind::bind_cpu_conv(module);
+  mdlfast::bind::bind_cpu_rnn(module);
 }

@@ -15,8 +15,13 @@ REFERENCE = "reference"
 RATE_UNITS = {"flop": "GFLOP/s", "byte": "GB/s"}  # how a case's work per second is reported
 
 # Modules that define BENCHMARKS; imported on first use so that `mdlfast --help` stays cheap.
-_FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.norm", "mdlfast.bench.embedding",
-                   "mdlfast.bench.conv")
+_FAMILY_MODULES = ("mdlfast.bench.gemm", "mdlfast.bench.optim", "mdlfast.bench.norm", "mdlfast.bench.embedding")
+_FAMILY_MODULES += ("mdlfast.bench.attention",)
+_FAMILY_MODULES += ("mdlfast.bench.conv",)
+_FAMILY_MODULES += ("mdlfast.bench.pool", "mdlfast.bench.batch_norm")
+_FAMILY_MODULES += ("mdlfast.bench.optimizers",)
+_FAMILY_MODULES += ("mdlfast.bench.pointwise", "mdlfast.bench.softmax", "mdlfast.bench.loss", "mdlfast.bench.dropout")
+_FAMILY_MODULES += ("mdlfast.bench.rnn",)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import numpy as np
 
 from mdlfast._validate.common import REFERENCE_DTYPES
 from mdlfast._validate.gemm import gemm_args, linear_args, linear_backward_args
-from mdlfast.reference import activation as act
+from mdlfast.reference import activation_functions as act
 
 
 def gemm(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c=None):

@@ -1,0 +1,29 @@
+// The vectorised pooling rows (pool_avx512.cpp), chosen by pool.cpp from the active ISA. Each
+// computes one output row oh of one plane, 16 output columns at a time, with the same results as
+// the scalar loops in pool.cpp.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/pool.h"
+
+namespace mdlfast::cpu {
+
+// y[ow], indices[ow] of output row oh of max pooling over the plane x. Requires in_h·in_w < 2^31
+// (the indices are formed in 32-bit lanes).
+void max_pool_row_avx512(float* y, int64_t* indices, const float* x, const PoolGeometry& g,
+                         int64_t oh);
+
+// y[ow] of output row oh of average pooling over the plane x.
+void avg_pool_row_avx512(float* y, const float* x, const PoolGeometry& g, int64_t oh,
+                         bool count_include_pad);
+
+// Adds output row oh's share of dy (dy[ow] / the window's divisor) to each element of its window
+// in the plane dx.
+void avg_pool_backward_row_avx512(float* dx, const float* dy, const PoolGeometry& g, int64_t oh,
+                                  bool count_include_pad);
+
+// Σ x[0 .. n).
+float sum_avx512(const float* x, int64_t n);
+
+}  // namespace mdlfast::cpu

@@ -1,0 +1,24 @@
+"""The course model zoo (units 1-6 here; later units register the same way).
+
+    units 1-2  LeastSquaresClassifier, LogisticRegression, SoftmaxRegression, OneVsRest, OneVsOne
+    unit 4     MLP, DeepMLP, vanishing_gradient_study
+    unit 5     LeNet5, VGGNet, InceptionNet, toeplitz_demo, detect_edges
+    unit 6     ResNet, autoencoders, VAE, transfer learning, hyper-parameter tuning
+
+`mdlfast.models.registry` lists every model with its unit, datasets and training recipe (what
+`mdlfast zoo`, `mdlfast train` and `mdlfast tour` use).
+"""
+from mdlfast.models.cnn import Inception, InceptionNet, LeNet5, VGGNet
+from mdlfast.models.conv_demos import detect_edges, edge_filters, toeplitz_demo
+from mdlfast.models.linear import (LeastSquaresClassifier, LogisticRegression, OneVsOne,
+                                   OneVsRest, SoftmaxRegression)
+from mdlfast.models.mlp import MLP, DeepMLP
+from mdlfast.models.resnet import BasicBlock, ResNet
+from mdlfast.models.vanishing import layer_gradient_norms, vanishing_gradient_study
+
+__all__ = [
+    "BasicBlock", "DeepMLP", "Inception", "InceptionNet", "LeNet5", "LeastSquaresClassifier",
+    "LogisticRegression", "MLP", "OneVsOne", "OneVsRest", "ResNet", "SoftmaxRegression",
+    "VGGNet", "detect_edges", "edge_filters", "layer_gradient_norms", "toeplitz_demo",
+    "vanishing_gradient_study",
+]
