@@ -33,6 +33,7 @@ ZOO_MODULES = [
     "mdlfast.models.zoo_mlp",
     "mdlfast.models.zoo_cnn",
     "mdlfast.models.zoo_unit6",
+    "mdlfast.models.zoo_sequence",
 ]
 
 
