@@ -63,10 +63,17 @@ class _Stack(nn.Module):
                                        activation="gelu", batch_first=True, norm_first=True)
             for _ in range(layers)])
         self.norm = nn.LayerNorm(d_model)
-        self.d_model = d_model
+        # Learned tables start small together (GPT-2's std 0.02); against fixed sinusoids of
+        # amplitude 1, token vectors of norm ~1 are scaled by sqrt(d) as in Vaswani et al.
+        learned = positional == "learned"
+        nn.init.normal_(self.embed.weight, std=0.02 if learned else d_model ** -0.5)
+        self.scale = 1.0 if learned else math.sqrt(d_model)
+
+    def _embed(self, ids):
+        return self.position(self.embed(ids) * self.scale)
 
     def features(self, ids, causal):
-        x = self.position(self.embed(ids) * math.sqrt(self.d_model))
+        x = self._embed(ids)
         for layer in self.layers:
             x = layer(x, is_causal=causal)
         return self.norm(x)
@@ -78,7 +85,7 @@ class _Stack(nn.Module):
         maps = []
         mask = causal_mask(ids.shape[1]) if causal else None
         with no_grad():
-            x = self.position(self.embed(ids) * math.sqrt(self.d_model))
+            x = self._embed(ids)
             for layer in self.layers:
                 h = layer.norm1(x)
                 _, w = layer.self_attn(h, h, h, attn_mask=mask, need_weights=True,

@@ -142,7 +142,8 @@ register(ZooEntry(
     dataset=TEXT, datasets=(TEXT,), build=transformer.MiniGPT, train=_train_gpt,
     quick={"max_chars": 30_000, "d_model": 32, "heads": 2, "layers": 1, "block": 32, "steps": 30,
            "batch_size": 16},
-    full={"d_model": 128, "heads": 4, "layers": 2, "block": 64, "steps": 600}, headline="val_loss"))
+    full={"d_model": 64, "heads": 4, "layers": 2, "block": 64, "steps": 600, "lr": 5e-3},
+    headline="val_loss"))
 register(ZooEntry(
     name="transformer_classifier", unit=UNIT,
     summary="transformer encoder (sinusoidal positions): majority symbol of a string",
