@@ -2,7 +2,6 @@
 table of the results."""
 from __future__ import annotations
 
-import sys
 import time
 
 

@@ -12,9 +12,9 @@ import mdlfast
 from mdlfast import _cpu, kernels, reference
 from _checks import assert_close, assert_within, randn, rng_for
 
-# [N, C, *]: planes shorter than the per-plane SIMD threshold (the column form) and longer ones,
-# ragged against the vector widths, N=1.
-SHAPES = [(7, 5), (64, 33), (3, 4, 5), (2, 3, 31), (2, 3, 8, 9), (1, 4, 7, 7), (5, 2, 1, 17),
+# [N, C, *]: planes shorter than the per-plane SIMD threshold (the column form, over several row
+# blocks for 3000 rows) and longer ones, ragged against the vector widths, N=1.
+SHAPES = [(7, 5), (64, 33), (3000, 3), (3, 4, 5), (2, 3, 31), (2, 3, 8, 9), (1, 4, 7, 7), (5, 2, 1, 17),
           (3, 2, 4, 4, 3)]
 
 

@@ -43,6 +43,22 @@ def test_dropout_mask_equals_reference(isa, threads, n):
         np.testing.assert_array_equal(dx_p, reference.dropout_backward(dy, mask, p))
 
 
+def test_kernel_philox_known_answer(isa):
+    """The C++ Philox on counter 0 under key 0 (seed 0, offset 0) gives Random123's known answer:
+    each element is kept iff (word >> 8) >= threshold, so a binary search over the threshold
+    recovers the top 24 bits of the four words."""
+    expected = (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)
+    x = np.ones(4, np.float32)
+    low, high = np.zeros(4, np.int64), np.full(4, 1 << 24, np.int64)  # word >> 8 in [low, high)
+    while np.any(high - low > 1):
+        mid = (low + high) // 2
+        for i in range(4):
+            y, mask = np.empty(4, np.float32), np.empty(4, np.bool_)
+            _cpu.dropout(y, mask, x, 0, 0, int(mid[i]), 1.0)
+            low[i], high[i] = (mid[i], high[i]) if mask[i] else (low[i], mid[i])
+    assert [int(v) for v in low] == [w >> 8 for w in expected]
+
+
 def test_dropout_shapes_and_strides():
     rng = rng_for("dropout strided")
     x = randn(rng, (7, 9, 11))[:, ::2, 3:]

@@ -97,13 +97,13 @@ def test_cross_entropy_huge_logits_and_thread_independence():
     rng = rng_for("ce threads")
     big = (rng.standard_normal((3000, 37)) * 3).astype(np.float32)
     labels = rng.integers(0, 37, size=3000)
-    results = []
+    results, previous = [], mdlfast.get_num_threads()
     for n in (1, 2):
         mdlfast.set_num_threads(n)
         try:
             results.append(kernels.cross_entropy(big, labels)[0])
         finally:
-            mdlfast.set_num_threads(1)
+            mdlfast.set_num_threads(previous)
     assert results[0] == results[1]
 
 
@@ -186,6 +186,21 @@ def test_pair_losses_match_reference(isa, threads, shape, name, reduction, pos_w
         _cpu.bce_with_logits_backward(grad, *flat, pw, per, scale, classes)
     assert_loss_close(out.reshape(shape), per_element, element_scale, name="poisoned loss")
     assert_loss_close(grad.reshape(shape), dref, grad_scale, name="poisoned backward")
+
+
+def test_pair_loss_sums_do_not_depend_on_threads():
+    rng = rng_for("pair threads")
+    x = (rng.standard_normal((300, 501)) * 3).astype(np.float32)
+    target = rng.uniform(size=x.shape).astype(np.float32)
+    pos_weight = rng.uniform(0.5, 2.0, size=501).astype(np.float32)
+    results, previous = [], mdlfast.get_num_threads()
+    for n in (1, 2):
+        mdlfast.set_num_threads(n)
+        try:
+            results.append((kernels.mse(x, target), kernels.bce_with_logits(x, target, pos_weight=pos_weight)))
+        finally:
+            mdlfast.set_num_threads(previous)
+    assert results[0] == results[1]
 
 
 def test_bce_with_logits_extreme_logits():

@@ -261,3 +261,13 @@ def test_a_torch_state_dict_as_arrays_continues_the_torch_run():
     for _ in range(3):
         step(both=True)
     assert_params_close(p, q)
+
+
+def test_a_failed_first_step_leaves_no_half_made_state():
+    params, opt = _make(optim.SGD, dict(lr=0.1, momentum=0.9), initial_arrays(np.random.default_rng(0)))
+    for p in params:
+        p.grad = mdlfast.tensor(np.ones_like(p.data))
+    params[0].grad = mdlfast.tensor(np.ones(3, np.float32))  # the wrong shape
+    with pytest.raises(ValueError, match="shape"):
+        opt.step()
+    assert all("momentum_buffer" not in opt.state.get(p, {}) for p in params[:2])

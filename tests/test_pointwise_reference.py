@@ -7,7 +7,7 @@ import pytest
 
 from mdlfast import reference
 from mdlfast._validate.pointwise import KINDS
-from _checks import central_difference, randn, rng_for
+from _checks import central_difference, rng_for
 
 DIFFERENTIABLE = [k for k in KINDS if k != "step"]
 ALPHAS = {"leaky_relu": [None, 0.2], "elu": [None, 0.5]}

@@ -201,3 +201,28 @@ def test_object_dtype_in_a_forged_header_is_refused(tmp_path):
     path.write_bytes(body + hashlib.sha256(body).digest())
     with pytest.raises(mdlfast.CheckpointError, match="unsupported dtype"):
         mdlfast.load(path)
+
+
+def _trees():
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    arrays = hnp.arrays(st.sampled_from([np.float32, np.float64, np.int64, np.bool_, np.uint8]),
+                        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+    leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | arrays
+    keys = st.integers() | st.text(max_size=6)
+    return st.recursive(leaves, lambda children: st.lists(children, max_size=4)
+                        | st.tuples(children, children)
+                        | st.dictionaries(keys, children, max_size=4), max_leaves=12)
+
+
+def test_random_trees_round_trip(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_trees())
+    def check(tree):
+        mdlfast.save(tree, tmp_path / "tree")
+        _assert_same(mdlfast.load(tmp_path / "tree"), tree)
+
+    check()

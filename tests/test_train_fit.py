@@ -14,6 +14,18 @@ from mdlfast import train
 from mdlfast.train import progress as progress_module
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These tests check models, not threading: one thread keeps their many tiny kernels from
+    waiting on a descheduled second thread on a busy machine."""
+    previous = mdlfast.get_num_threads()
+    mdlfast.set_num_threads(1)
+    try:
+        yield
+    finally:
+        mdlfast.set_num_threads(previous)
+
+
 def _blobs(n=120, seed=0):
     rng = np.random.default_rng(seed)
     centres = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]], np.float32)

@@ -3,17 +3,32 @@ configs), through main(argv) and one real subprocess."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+import mdlfast
+
 from mdlfast import cli
 from mdlfast.models import registry
 from mdlfast.models.registry import Run, ZooEntry
 
 pytest.importorskip("sklearn")  # the zoo trains on scikit-learn's bundled digits
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These tests check models, not threading: one thread keeps their many tiny kernels from
+    waiting on a descheduled second thread on a busy machine."""
+    previous = mdlfast.get_num_threads()
+    mdlfast.set_num_threads(1)
+    try:
+        yield
+    finally:
+        mdlfast.set_num_threads(previous)
 
 EXPECTED = {
     1: {"least_squares"},
@@ -137,9 +152,10 @@ def test_tour_prints_one_table(tmp_path, capsys):
 
 def test_console_script_runs_train(tmp_path):
     path = tmp_path / "ls.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-P", "-m", "mdlfast.cli", "train", "least_squares",
                            "--quick", "--json", str(path)], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert "test_accuracy" in done.stdout
     assert json.loads(path.read_text())["metrics"]["test_accuracy"] > 0.5

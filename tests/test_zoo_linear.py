@@ -5,8 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mdlfast
+
 from mdlfast.models import (LeastSquaresClassifier, LogisticRegression, OneVsOne, OneVsRest,
                             SoftmaxRegression)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These tests check models, not threading: one thread keeps their many tiny kernels from
+    waiting on a descheduled second thread on a busy machine."""
+    previous = mdlfast.get_num_threads()
+    mdlfast.set_num_threads(1)
+    try:
+        yield
+    finally:
+        mdlfast.set_num_threads(previous)
 
 
 def _separable(n_per_class=30, classes=4, seed=0):

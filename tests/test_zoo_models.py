@@ -17,6 +17,18 @@ from mdlfast.models.transfer import freeze, trainable_parameters, transfer_weigh
 from mdlfast.models.vae import VAE, vae_loss
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """These tests check models, not threading: one thread keeps their many tiny kernels from
+    waiting on a descheduled second thread on a busy machine."""
+    previous = mdlfast.get_num_threads()
+    mdlfast.set_num_threads(1)
+    try:
+        yield
+    finally:
+        mdlfast.set_num_threads(previous)
+
+
 def _images(n=24, size=8, classes=3, seed=0):
     """Images whose class is the position of a bright bar: learnable by any conv net."""
     rng = np.random.default_rng(seed)

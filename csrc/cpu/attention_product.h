@@ -11,10 +11,11 @@
 
 namespace mdlfast::cpu::attention_tile {
 
-// Register blocking per vocabulary: AVX-512 has 32 vector registers, AVX2 16.
+// Register blocking per vocabulary (AVX-512 has 32 vector registers, AVX2 16). On AVX-512, 4 rows
+// (16 accumulators) measured a little faster than 6: they divide the 64-row tiles evenly.
 template <class V>
 struct Tile {
-  static constexpr int kRows = V::kWidth >= 16 ? 6 : (V::kWidth >= 8 ? 6 : 4);
+  static constexpr int kRows = V::kWidth >= 16 ? 4 : (V::kWidth >= 8 ? 6 : 4);
   static constexpr int kVectors = V::kWidth >= 16 ? 4 : (V::kWidth >= 8 ? 2 : 4);
 };
 

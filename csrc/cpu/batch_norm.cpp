@@ -41,8 +41,11 @@ struct Blocks {
   int64_t count, rows;  // number of row blocks, rows per block
 };
 
-Blocks row_blocks(int64_t n) {
-  const int64_t count = std::max<int64_t>(1, std::min(kMaxBlocks, n));
+// Blocks of about kElementsPerTask elements or more, at most kMaxBlocks of them unless that
+// would put more than max_rows rows in a block.
+Blocks row_blocks(int64_t n, int64_t row_elements, int64_t max_rows) {
+  const int64_t wanted = n * row_elements / kElementsPerTask;
+  const int64_t count = std::max<int64_t>({1, std::min({kMaxBlocks, n, wanted}), (n + max_rows - 1) / max_rows});
   return {count, (n + count - 1) / count};
 }
 
@@ -50,7 +53,7 @@ Blocks row_blocks(int64_t n) {
 // sums[2·ch] and sums[2·ch + 1]. Tasks are (row block, channel) pairs, each owning its partials.
 template <class PlaneSums>
 std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plane_sums) {
-  const Blocks blocks = row_blocks(n);
+  const Blocks blocks = row_blocks(n, c * s, std::max<int64_t>(n, 1));
   std::vector<double> partial(static_cast<size_t>(blocks.count * c * 2), 0.0);
   const int threads = num_threads();
   const int64_t tasks = blocks.count * c;
@@ -75,6 +78,8 @@ std::vector<double> channel_sums(int64_t n, int64_t c, int64_t s, PlaneSums plan
   return sums;
 }
 
+constexpr int64_t kMaxFloatRows = 256;
+
 // Runs body(p) for every plane p = i·c + ch, in parallel.
 template <class Body>
 void for_each_plane(int64_t planes, int64_t s, Body body) {
@@ -98,84 +103,129 @@ void update_running(float* running_mean, float* running_var, int64_t ch, double 
 float scale_of(const float* gamma, int64_t ch, float invstd) { return gamma ? gamma[ch] * invstd : invstd; }
 float shift_of(const float* beta, int64_t ch) { return beta ? beta[ch] : 0.0f; }
 
-// The [n, c·s] matrix form for short planes: statistics from column sums in double, then rows
-// transformed with per-column coefficients. Single-threaded: such tensors are small.
+// The [n, c·s] matrix form for short planes. Σa and Σb per column over row blocks fixed by n
+// (each block summed in float, the blocks added in order in double), folded into channels:
+// sums[2·ch] and sums[2·ch + 1]. row_sums(i, a, b) adds row i's terms to the block's a and b.
+template <class RowSums>
+std::vector<double> column_sums(int64_t n, int64_t c, int64_t s, RowSums row_sums) {
+  const int64_t cols = c * s;
+  // A block sums its rows in float: at most kMaxFloatRows of them, to bound the rounding.
+  const Blocks blocks = row_blocks(n, cols, kMaxFloatRows);
+  std::vector<float> partial(static_cast<size_t>(blocks.count * 2 * cols), 0.0f);
+  const int threads = num_threads();
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && blocks.count > 1 && n * cols > 32768)
+  for (int64_t block = 0; block < blocks.count; ++block) {
+    float* a = partial.data() + 2 * block * cols;
+    const int64_t end = std::min(n, (block + 1) * blocks.rows);
+    for (int64_t i = block * blocks.rows; i < end; ++i) row_sums(i, a, a + cols);
+  }
+  std::vector<double> sums(static_cast<size_t>(2 * c), 0.0);
+  for (int64_t block = 0; block < blocks.count; ++block) {
+    const float* a = partial.data() + 2 * block * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      sums[2 * (j / s)] += a[j];
+      sums[2 * (j / s) + 1] += a[cols + j];
+    }
+  }
+  return sums;
+}
+
+// Runs body(i) for every row of the [n, c·s] matrix, in parallel.
+template <class Body>
+void for_each_row(int64_t n, int64_t cols, Body body) {
+  const int threads = num_threads();
+  const int64_t chunk = std::max<int64_t>(1, kElementsPerTask / std::max<int64_t>(1, cols));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, chunk) if (threads > 1 && n > chunk)
+  for (int64_t i = 0; i < n; ++i) body(i);
+}
+
+// A channel's value per column of the [n, c·s] matrix.
+std::vector<float> per_column(const std::vector<float>& per_channel, int64_t s) {
+  std::vector<float> out(per_channel.size() * static_cast<size_t>(s));
+  for (size_t j = 0; j < out.size(); ++j) out[j] = per_channel[j / static_cast<size_t>(s)];
+  return out;
+}
+
 void training_by_columns(float* y, float* save_mean, float* save_invstd, float* running_mean,
                          float* running_var, const float* x, const float* gamma, const float* beta,
                          int64_t n, int64_t c, int64_t s, float momentum, float eps) {
   const int64_t cols = c * s, count = n * s;
-  std::vector<double> column(static_cast<size_t>(cols), 0.0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < cols; ++j) column[j] += x[i * cols + j];
-  std::vector<double> mean(static_cast<size_t>(c), 0.0);
-  for (int64_t j = 0; j < cols; ++j) mean[j / s] += column[j];
-  for (int64_t ch = 0; ch < c; ++ch) mean[ch] /= static_cast<double>(count);
-  std::vector<float> column_mean(static_cast<size_t>(cols));
-  std::vector<double> exact_mean(static_cast<size_t>(cols));
-  for (int64_t j = 0; j < cols; ++j) exact_mean[j] = mean[j / s];
-  std::fill(column.begin(), column.end(), 0.0);
-  for (int64_t i = 0; i < n; ++i)
+  // Deviations from a pivot near the mean (the channel's mean over the first rows), as in the
+  // per-plane form: one pass gives Σc and Σc² without cancellation.
+  const int64_t pivot_rows = std::min<int64_t>(n, 16);
+  std::vector<float> pivot(static_cast<size_t>(c), 0.0f);
+  for (int64_t i = 0; i < pivot_rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) pivot[j / s] += x[i * cols + j];
+  for (int64_t ch = 0; ch < c; ++ch) pivot[ch] /= static_cast<float>(pivot_rows * s);
+  const std::vector<float> column_pivot = per_column(pivot, s);
+  const std::vector<double> sums = column_sums(n, c, s, [&](int64_t i, float* a, float* b) {
+    const float* row = x + i * cols;
     for (int64_t j = 0; j < cols; ++j) {
-      const double d = x[i * cols + j] - exact_mean[j];
-      column[j] += d * d;
+      const float d = row[j] - column_pivot[j];
+      a[j] += d;
+      b[j] += d * d;
     }
-  std::vector<float> column_scale(static_cast<size_t>(cols)), column_shift(static_cast<size_t>(cols));
+  });
+  std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch) {
-    double var = 0.0;
-    for (int64_t k = 0; k < s; ++k) var += column[ch * s + k];
-    var /= static_cast<double>(count);
+    const double sum_c = sums[2 * ch], sum_c2 = sums[2 * ch + 1];
+    const double mean = pivot[ch] + sum_c / static_cast<double>(count);
+    const double var = std::max(0.0, (sum_c2 - sum_c * sum_c / static_cast<double>(count)) /
+                                         static_cast<double>(count));
     const float invstd = static_cast<float>(1.0 / std::sqrt(var + eps));
-    save_mean[ch] = static_cast<float>(mean[ch]);
+    save_mean[ch] = static_cast<float>(mean);
     save_invstd[ch] = invstd;
-    update_running(running_mean, running_var, ch, mean[ch], var, count, momentum);
-    for (int64_t q = 0; q < s; ++q) {
-      column_mean[ch * s + q] = static_cast<float>(mean[ch]);
-      column_scale[ch * s + q] = scale_of(gamma, ch, invstd);
-      column_shift[ch * s + q] = shift_of(beta, ch);
-    }
+    update_running(running_mean, running_var, ch, mean, var, count, momentum);
+    scale[ch] = scale_of(gamma, ch, invstd);
+    shift[ch] = shift_of(beta, ch);
   }
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      y[i * cols + j] = (x[i * cols + j] - column_mean[j]) * column_scale[j] + column_shift[j];
+  const std::vector<float> column_mean = per_column(std::vector<float>(save_mean, save_mean + c), s);
+  const std::vector<float> column_scale = per_column(scale, s), column_shift = per_column(shift, s);
+  for_each_row(n, cols, [&](int64_t i) {
+    const float* in = x + i * cols;
+    float* out = y + i * cols;
+    for (int64_t j = 0; j < cols; ++j) out[j] = (in[j] - column_mean[j]) * column_scale[j] + column_shift[j];
+  });
 }
 
 void backward_by_columns(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                          const float* gamma, const float* mean, const float* invstd, int64_t n,
                          int64_t c, int64_t s, bool training) {
   const int64_t cols = c * s;
-  std::vector<float> column_mean(static_cast<size_t>(cols));
-  for (int64_t j = 0; j < cols; ++j) column_mean[j] = mean[j / s];
-  std::vector<double> sum_dy(static_cast<size_t>(cols), 0.0), sum_dy_xc(static_cast<size_t>(cols), 0.0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < cols; ++j) {
-      const double g = dy[i * cols + j];
-      sum_dy[j] += g;
-      sum_dy_xc[j] += g * (x[i * cols + j] - column_mean[j]);
-    }
-  std::vector<float> k_dy(static_cast<size_t>(cols)), k_x(static_cast<size_t>(cols)), k(static_cast<size_t>(cols));
+  const std::vector<float> column_mean = per_column(std::vector<float>(mean, mean + c), s);
+  std::vector<double> sums(static_cast<size_t>(2 * c), 0.0);  // Σdy, Σdy·(x − mean) per channel
+  if (training || dgamma)
+    sums = column_sums(n, c, s, [&](int64_t i, float* a, float* b) {
+      const float* g = dy + i * cols;
+      const float* in = x + i * cols;
+      for (int64_t j = 0; j < cols; ++j) {
+        a[j] += g[j];
+        b[j] += g[j] * (in[j] - column_mean[j]);
+      }
+    });
+  const double count = static_cast<double>(n * s);
+  // dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training.
+  std::vector<float> k_dy(static_cast<size_t>(c)), k_x(static_cast<size_t>(c)), k(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch) {
-    double a = 0.0, b = 0.0;
-    for (int64_t q = 0; q < s; ++q) {
-      a += sum_dy[ch * s + q];
-      b += sum_dy_xc[ch * s + q];
-    }
-    const double count = static_cast<double>(n * s), inv = invstd[ch], g = gamma ? gamma[ch] : 1.0;
+    const double a = sums[2 * ch], b = sums[2 * ch + 1];
+    const double inv = invstd[ch], g = gamma ? gamma[ch] : 1.0;
     if (dgamma) {
       dgamma[ch] = static_cast<float>(b * inv);
       dbeta[ch] = static_cast<float>(a);
     }
-    // dx = g·inv·(dy − Σdy/count − (x − mean)·inv²·Σdy(x − mean)/count) in training.
-    const double slope = training ? -g * inv * inv * inv * b / count : 0.0;
-    const double offset = training ? -g * inv * a / count : 0.0;
-    for (int64_t q = 0; q < s; ++q) {
-      k_dy[ch * s + q] = static_cast<float>(g * inv);
-      k_x[ch * s + q] = static_cast<float>(slope);
-      k[ch * s + q] = static_cast<float>(offset);
-    }
+    k_dy[ch] = static_cast<float>(g * inv);
+    k_x[ch] = static_cast<float>(training ? -g * inv * inv * inv * b / count : 0.0);
+    k[ch] = static_cast<float>(training ? -g * inv * a / count : 0.0);
   }
-  for (int64_t i = 0; i < n; ++i)
+  const std::vector<float> column_k_dy = per_column(k_dy, s), column_k_x = per_column(k_x, s),
+                           column_k = per_column(k, s);
+  for_each_row(n, cols, [&](int64_t i) {
+    const float* g = dy + i * cols;
+    const float* in = x + i * cols;
+    float* out = dx + i * cols;
     for (int64_t j = 0; j < cols; ++j)
-      dx[i * cols + j] = dy[i * cols + j] * k_dy[j] + (x[i * cols + j] - column_mean[j]) * k_x[j] + k[j];
+      out[j] = g[j] * column_k_dy[j] + (in[j] - column_mean[j]) * column_k_x[j] + column_k[j];
+  });
 }
 
 }  // namespace

@@ -61,11 +61,14 @@ void max_pool_plane(float* y, int64_t* indices, const float* x, const PoolGeomet
   }
 }
 
-// The AVX-512 rows form indices and columns in 32-bit lanes.
-bool uses_avx512_rows(const PoolGeometry& g) {
-  return active_isa() == Isa::avx512 && g.in_h * g.in_w < std::numeric_limits<int32_t>::max() / 2 &&
+// The vector rows form indices and columns in 32-bit lanes.
+bool fits_vector_rows(const PoolGeometry& g) {
+  return g.in_h * g.in_w < std::numeric_limits<int32_t>::max() / 2 &&
          (g.out_w + 16) * g.stride_w + g.kernel_w < std::numeric_limits<int32_t>::max() / 2;
 }
+
+bool uses_avx512_rows(const PoolGeometry& g) { return active_isa() == Isa::avx512 && fits_vector_rows(g); }
+bool uses_avx2_rows(const PoolGeometry& g) { return active_isa() == Isa::avx2 && fits_vector_rows(g); }
 
 // Sum of x over a window's rows [h0, h1) and columns [w0, w1), row by row: a whole-plane window
 // (global pooling) then rounds like rows + columns, not like H·W additions in a chain.
@@ -87,11 +90,11 @@ int64_t bin_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out
 
 void max_pool2d(float* y, int64_t* indices, const float* x, int64_t planes, const PoolGeometry& g) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
-  if (uses_avx512_rows(g)) {
+  if (uses_avx512_rows(g) || uses_avx2_rows(g)) {
+    const auto row = uses_avx512_rows(g) ? max_pool_row_avx512 : max_pool_row_avx2;
     for_each_plane(planes, in_hw, [&](int64_t p) {
       for (int64_t oh = 0; oh < g.out_h; ++oh)
-        max_pool_row_avx512(y + p * out_hw + oh * g.out_w, indices + p * out_hw + oh * g.out_w,
-                            x + p * in_hw, g, oh);
+        row(y + p * out_hw + oh * g.out_w, indices + p * out_hw + oh * g.out_w, x + p * in_hw, g, oh);
     });
     return;
   }
@@ -126,10 +129,11 @@ bool max_pool2d_backward(float* dx, const float* dy, const int64_t* indices, int
 void avg_pool2d(float* y, const float* x, int64_t planes, const PoolGeometry& g,
                 bool count_include_pad) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
-  if (uses_avx512_rows(g)) {
+  if (uses_avx512_rows(g) || uses_avx2_rows(g)) {
+    const auto row = uses_avx512_rows(g) ? avg_pool_row_avx512 : avg_pool_row_avx2;
     for_each_plane(planes, in_hw, [&](int64_t p) {
       for (int64_t oh = 0; oh < g.out_h; ++oh)
-        avg_pool_row_avx512(y + p * out_hw + oh * g.out_w, x + p * in_hw, g, oh, count_include_pad);
+        row(y + p * out_hw + oh * g.out_w, x + p * in_hw, g, oh, count_include_pad);
     });
     return;
   }

@@ -1,6 +1,6 @@
-// The vectorised pooling rows (pool_avx512.cpp), chosen by pool.cpp from the active ISA. Each
-// computes one output row oh of one plane, 16 output columns at a time, with the same results as
-// the scalar loops in pool.cpp.
+// The vectorised pooling rows (pool_avx512.cpp, pool_avx2.cpp), chosen by pool.cpp from the
+// active ISA. Each computes one output row oh of one plane, 16 (AVX-512) or 8 (AVX2) output columns
+// at a time, with the same results as the scalar loops in pool.cpp.
 #pragma once
 
 #include <cstdint>
@@ -25,5 +25,11 @@ void avg_pool_backward_row_avx512(float* dx, const float* dy, const PoolGeometry
 
 // Σ x[0 .. n).
 float sum_avx512(const float* x, int64_t n);
+
+// The same rows on AVX2 (the average-pooling backward has no AVX2 row: it stays scalar there).
+void max_pool_row_avx2(float* y, int64_t* indices, const float* x, const PoolGeometry& g,
+                       int64_t oh);
+void avg_pool_row_avx2(float* y, const float* x, const PoolGeometry& g, int64_t oh,
+                       bool count_include_pad);
 
 }  // namespace mdlfast::cpu

@@ -127,8 +127,8 @@ Blocking blocking(const GemmUkernel& uk, const RecurrentSizes& s, int gates) {
   return b;
 }
 
-// The biases that can join the input projection's GEMM: b_ih + b_hh, except the GRU's b_hn,
-// which r multiplies. Empty when there are none.
+// The biases that add to the input projection: b_ih + b_hh, except the GRU's b_hn, which r
+// multiplies. Empty when there are none.
 std::vector<float> folded_bias(RecurrentKind kind, const float* b_ih, const float* b_hh, int64_t width,
                                int64_t hidden) {
   std::vector<float> bias;
@@ -169,13 +169,12 @@ void recurrent_forward(RecurrentKind kind, float* hs, float* cs, float* gates, f
   if (steps == 0 || batch == 0) return;
 
   // All steps' input projections at once, into the buffer each step then overwrites in place
-  // (the gates; for the RNN, the new states themselves).
+  // (the gates; for the RNN, the new states themselves). The biases join in the gate tiles, where
+  // the data is in registers anyway, rather than in a pass of their own over this buffer.
   float* projection = rnn ? hs + state : gates;
   const std::vector<float> bias = folded_bias(kind, b_ih, b_hh, width, hidden);
-  GemmEpilogue epilogue;
-  epilogue.bias = bias.empty() ? nullptr : bias.data();
   gemm(projection, row_major(x, s.inputs), transposed_row_major(w_ih, s.inputs), 1, steps * batch,
-       width, s.inputs, epilogue);
+       width, s.inputs, GemmEpilogue{});
 
   const GemmUkernel uk = active_ukernel();
   const RecurrentTileFns tiles = active_tiles(kind);
@@ -229,6 +228,7 @@ void recurrent_forward(RecurrentKind kind, float* hs, float* cs, float* gates, f
           tile.h_new = hs + state + at;
           tile.c_prev = lstm ? cs + at : nullptr;
           tile.c_new = lstm ? cs + state + at : nullptr;
+          tile.bias = bias.empty() ? nullptr : bias.data() + j0;
           tile.b_hn = b_hn ? b_hn + j0 : nullptr;
           tile.hn = gru ? hn + at : nullptr;
           tile.rows = rows;

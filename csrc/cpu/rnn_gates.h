@@ -23,19 +23,26 @@ void accumulate(float* p, typename V::F v, int n) {
   if (p) V::store(p, V::add(V::load(p, n), v), n);
 }
 
+// The tiles copy the fields they use into locals first: the compiler cannot otherwise keep them
+// in registers across the stores, which might (for all it knows) overwrite the tile description.
+
 template <class V>
 void lstm_forward(const ForwardTile& t) {
   using F = typename V::F;
-  for (int r = 0; r < t.rows; ++r) {
-    const float* acc = t.acc + r * t.acc_ld;
-    float* gates = t.gates + r * t.gate_ld;
-    const float* c_prev = t.c_prev + r * t.hidden;
-    float* c_new = t.c_new + r * t.hidden;
-    float* h_new = t.h_new + r * t.hidden;
-    for (int j = 0; j < t.width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, t.width - j);
+  const int64_t hidden = t.hidden, acc_ld = t.acc_ld, acc_gate = t.acc_gate, gate_ld = t.gate_ld;
+  const int rows = t.rows, width = t.width;
+  const float* const bias = t.bias;
+  for (int r = 0; r < rows; ++r) {
+    const float* acc = t.acc + r * acc_ld;
+    float* gates = t.gates + r * gate_ld;
+    const float* c_prev = t.c_prev + r * hidden;
+    float* c_new = t.c_new + r * hidden;
+    float* h_new = t.h_new + r * hidden;
+    for (int j = 0; j < width; j += V::kWidth) {
+      const int n = std::min(V::kWidth, width - j);
       auto pre = [&](int g) {
-        return V::add(V::load(acc + g * t.acc_gate + j, n), V::load(gates + g * t.hidden + j, n));
+        const F a = V::add(V::load(acc + g * acc_gate + j, n), V::load(gates + g * hidden + j, n));
+        return bias ? V::add(a, V::load(bias + g * hidden + j, n)) : a;
       };
       const F i = vm::sigmoid<V>(pre(0));
       const F f = vm::sigmoid<V>(pre(1));
@@ -43,9 +50,9 @@ void lstm_forward(const ForwardTile& t) {
       const F o = vm::sigmoid<V>(pre(3));
       const F c = V::fmadd(f, V::load(c_prev + j, n), V::mul(i, g));
       V::store(gates + j, i, n);
-      V::store(gates + t.hidden + j, f, n);
-      V::store(gates + 2 * t.hidden + j, g, n);
-      V::store(gates + 3 * t.hidden + j, o, n);
+      V::store(gates + hidden + j, f, n);
+      V::store(gates + 2 * hidden + j, g, n);
+      V::store(gates + 3 * hidden + j, o, n);
       V::store(c_new + j, c, n);
       V::store(h_new + j, V::mul(o, vm::tanh<V>(c)), n);
     }
@@ -55,32 +62,38 @@ void lstm_forward(const ForwardTile& t) {
 template <class V>
 void lstm_backward(const BackwardTile& t) {
   using F = typename V::F;
-  for (int r = 0; r < t.rows; ++r) {
-    const int64_t gate_row = r * t.gate_ld, state_row = r * t.hidden;
-    const float* gates = t.gates + gate_row;
-    float* dg = t.dgx + gate_row;
-    for (int j = 0; j < t.width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, t.width - j);
-      F dh = V::load(t.dh + state_row + j, n);
-      if (t.dy) dh = V::add(dh, V::load(t.dy + state_row + j, n));
+  const int64_t hidden = t.hidden, gate_ld = t.gate_ld;
+  const int rows = t.rows, width = t.width;
+  float* const db = t.db_x;
+  for (int r = 0; r < rows; ++r) {
+    const float* gates = t.gates + r * gate_ld;
+    float* dg = t.dgx + r * gate_ld;
+    float* dh_row = t.dh + r * hidden;
+    float* dc_row = t.dc + r * hidden;
+    const float* dy_row = t.dy ? t.dy + r * hidden : nullptr;
+    const float* c_row = t.c_new + r * hidden;
+    const float* c_prev_row = t.c_prev + r * hidden;
+    for (int j = 0; j < width; j += V::kWidth) {
+      const int n = std::min(V::kWidth, width - j);
+      F dh = V::load(dh_row + j, n);
+      if (dy_row) dh = V::add(dh, V::load(dy_row + j, n));
       const F i = V::load(gates + j, n);
-      const F f = V::load(gates + t.hidden + j, n);
-      const F g = V::load(gates + 2 * t.hidden + j, n);
-      const F o = V::load(gates + 3 * t.hidden + j, n);
-      const F tanh_c = vm::tanh<V>(V::load(t.c_new + state_row + j, n));
-      const F dc = V::fmadd(V::mul(dh, o), one_minus<V>(V::mul(tanh_c, tanh_c)),
-                            V::load(t.dc + state_row + j, n));
+      const F f = V::load(gates + hidden + j, n);
+      const F g = V::load(gates + 2 * hidden + j, n);
+      const F o = V::load(gates + 3 * hidden + j, n);
+      const F tanh_c = vm::tanh<V>(V::load(c_row + j, n));
+      const F dc = V::fmadd(V::mul(dh, o), one_minus<V>(V::mul(tanh_c, tanh_c)), V::load(dc_row + j, n));
       const F d[4] = {
           V::mul(V::mul(dc, g), V::mul(i, one_minus<V>(i))),
-          V::mul(V::mul(dc, V::load(t.c_prev + state_row + j, n)), V::mul(f, one_minus<V>(f))),
+          V::mul(V::mul(dc, V::load(c_prev_row + j, n)), V::mul(f, one_minus<V>(f))),
           V::mul(V::mul(dc, i), one_minus<V>(V::mul(g, g))),
           V::mul(V::mul(dh, tanh_c), V::mul(o, one_minus<V>(o))),
       };
       for (int k = 0; k < 4; ++k) {
-        V::store(dg + k * t.hidden + j, d[k], n);
-        accumulate<V>(t.db_x ? t.db_x + k * t.hidden + j : nullptr, d[k], n);
+        V::store(dg + k * hidden + j, d[k], n);
+        accumulate<V>(db ? db + k * hidden + j : nullptr, d[k], n);
       }
-      V::store(t.dc + state_row + j, V::mul(dc, f), n);
+      V::store(dc_row + j, V::mul(dc, f), n);
     }
   }
 }
@@ -88,22 +101,29 @@ void lstm_backward(const BackwardTile& t) {
 template <class V>
 void gru_forward(const ForwardTile& t) {
   using F = typename V::F;
-  for (int r = 0; r < t.rows; ++r) {
-    const float* acc = t.acc + r * t.acc_ld;
-    float* gates = t.gates + r * t.gate_ld;
-    const float* h_prev = t.h_prev + r * t.hidden;
-    float* h_new = t.h_new + r * t.hidden;
-    float* hn_row = t.hn + r * t.hidden;
-    for (int j = 0; j < t.width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, t.width - j);
-      const F rg = vm::sigmoid<V>(V::add(V::load(acc + j, n), V::load(gates + j, n)));
-      const F z = vm::sigmoid<V>(V::add(V::load(acc + t.acc_gate + j, n), V::load(gates + t.hidden + j, n)));
-      F hn = V::load(acc + 2 * t.acc_gate + j, n);
-      if (t.b_hn) hn = V::add(hn, V::load(t.b_hn + j, n));
-      const F nn = vm::tanh<V>(V::fmadd(rg, hn, V::load(gates + 2 * t.hidden + j, n)));
+  const int64_t hidden = t.hidden, acc_ld = t.acc_ld, acc_gate = t.acc_gate, gate_ld = t.gate_ld;
+  const int rows = t.rows, width = t.width;
+  const float* const b_hn = t.b_hn;
+  const float* const bias = t.bias;
+  for (int r = 0; r < rows; ++r) {
+    const float* acc = t.acc + r * acc_ld;
+    float* gates = t.gates + r * gate_ld;
+    const float* h_prev = t.h_prev + r * hidden;
+    float* h_new = t.h_new + r * hidden;
+    float* hn_row = t.hn + r * hidden;
+    for (int j = 0; j < width; j += V::kWidth) {
+      const int n = std::min(V::kWidth, width - j);
+      F gx[3] = {V::load(gates + j, n), V::load(gates + hidden + j, n), V::load(gates + 2 * hidden + j, n)};
+      if (bias)
+        for (int k = 0; k < 3; ++k) gx[k] = V::add(gx[k], V::load(bias + k * hidden + j, n));
+      const F rg = vm::sigmoid<V>(V::add(V::load(acc + j, n), gx[0]));
+      const F z = vm::sigmoid<V>(V::add(V::load(acc + acc_gate + j, n), gx[1]));
+      F hn = V::load(acc + 2 * acc_gate + j, n);
+      if (b_hn) hn = V::add(hn, V::load(b_hn + j, n));
+      const F nn = vm::tanh<V>(V::fmadd(rg, hn, gx[2]));
       V::store(gates + j, rg, n);
-      V::store(gates + t.hidden + j, z, n);
-      V::store(gates + 2 * t.hidden + j, nn, n);
+      V::store(gates + hidden + j, z, n);
+      V::store(gates + 2 * hidden + j, nn, n);
       V::store(hn_row + j, hn, n);
       // (1 − z)·n + z·h, as n + z·(h − n)
       V::store(h_new + j, V::fmadd(z, V::sub(V::load(h_prev + j, n), nn), nn), n);
@@ -114,42 +134,53 @@ void gru_forward(const ForwardTile& t) {
 template <class V>
 void gru_backward(const BackwardTile& t) {
   using F = typename V::F;
-  for (int r = 0; r < t.rows; ++r) {
-    const int64_t gate_row = r * t.gate_ld, state_row = r * t.hidden;
-    const float* gates = t.gates + gate_row;
-    for (int j = 0; j < t.width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, t.width - j);
-      F dh = V::load(t.dh + state_row + j, n);
-      if (t.dy) dh = V::add(dh, V::load(t.dy + state_row + j, n));
+  const int64_t hidden = t.hidden, gate_ld = t.gate_ld;
+  const int rows = t.rows, width = t.width;
+  float* const db_x = t.db_x;
+  float* const db_h = t.db_h;
+  for (int r = 0; r < rows; ++r) {
+    const float* gates = t.gates + r * gate_ld;
+    float* dgx = t.dgx + r * gate_ld;
+    float* dgh = t.dgh + r * gate_ld;
+    float* dh_row = t.dh + r * hidden;
+    const float* dy_row = t.dy ? t.dy + r * hidden : nullptr;
+    const float* hn_row = t.hn + r * hidden;
+    const float* h_prev_row = t.h_prev + r * hidden;
+    for (int j = 0; j < width; j += V::kWidth) {
+      const int n = std::min(V::kWidth, width - j);
+      F dh = V::load(dh_row + j, n);
+      if (dy_row) dh = V::add(dh, V::load(dy_row + j, n));
       const F rg = V::load(gates + j, n);
-      const F z = V::load(gates + t.hidden + j, n);
-      const F nn = V::load(gates + 2 * t.hidden + j, n);
+      const F z = V::load(gates + hidden + j, n);
+      const F nn = V::load(gates + 2 * hidden + j, n);
       const F dn = V::mul(V::mul(dh, one_minus<V>(z)), one_minus<V>(V::mul(nn, nn)));
-      const F dr = V::mul(V::mul(dn, V::load(t.hn + state_row + j, n)), V::mul(rg, one_minus<V>(rg)));
-      const F dz = V::mul(V::mul(dh, V::sub(V::load(t.h_prev + state_row + j, n), nn)),
-                          V::mul(z, one_minus<V>(z)));
-      const F dhn = V::mul(dn, rg);
+      const F dr = V::mul(V::mul(dn, V::load(hn_row + j, n)), V::mul(rg, one_minus<V>(rg)));
+      const F dz = V::mul(V::mul(dh, V::sub(V::load(h_prev_row + j, n), nn)), V::mul(z, one_minus<V>(z)));
       const F dx[3] = {dr, dz, dn};
-      const F dhh[3] = {dr, dz, dhn};
+      const F dhh[3] = {dr, dz, V::mul(dn, rg)};
       for (int k = 0; k < 3; ++k) {
-        V::store(t.dgx + gate_row + k * t.hidden + j, dx[k], n);
-        V::store(t.dgh + gate_row + k * t.hidden + j, dhh[k], n);
-        accumulate<V>(t.db_x ? t.db_x + k * t.hidden + j : nullptr, dx[k], n);
-        accumulate<V>(t.db_h ? t.db_h + k * t.hidden + j : nullptr, dhh[k], n);
+        V::store(dgx + k * hidden + j, dx[k], n);
+        V::store(dgh + k * hidden + j, dhh[k], n);
+        accumulate<V>(db_x ? db_x + k * hidden + j : nullptr, dx[k], n);
+        accumulate<V>(db_h ? db_h + k * hidden + j : nullptr, dhh[k], n);
       }
-      V::store(t.dh + state_row + j, V::mul(dh, z), n);
+      V::store(dh_row + j, V::mul(dh, z), n);
     }
   }
 }
 
 template <class V, bool Relu>
 void rnn_forward(const ForwardTile& t) {
-  for (int r = 0; r < t.rows; ++r) {
-    const float* acc = t.acc + r * t.acc_ld;
-    float* h = t.h_new + r * t.hidden;  // holds the input projection on entry
-    for (int j = 0; j < t.width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, t.width - j);
-      const auto a = V::add(V::load(acc + j, n), V::load(h + j, n));
+  const int64_t hidden = t.hidden, acc_ld = t.acc_ld;
+  const int rows = t.rows, width = t.width;
+  const float* const bias = t.bias;
+  for (int r = 0; r < rows; ++r) {
+    const float* acc = t.acc + r * acc_ld;
+    float* h = t.h_new + r * hidden;  // holds the input projection on entry
+    for (int j = 0; j < width; j += V::kWidth) {
+      const int n = std::min(V::kWidth, width - j);
+      auto a = V::add(V::load(acc + j, n), V::load(h + j, n));
+      if (bias) a = V::add(a, V::load(bias + j, n));
       V::store(h + j, Relu ? V::max(V::set1(0.0f), a) : vm::tanh<V>(a), n);  // NaN passes relu
     }
   }
@@ -158,17 +189,23 @@ void rnn_forward(const ForwardTile& t) {
 template <class V, bool Relu>
 void rnn_backward(const BackwardTile& t) {
   using F = typename V::F;
-  for (int r = 0; r < t.rows; ++r) {
-    const int64_t row = r * t.hidden;  // gate_ld == hidden: one gate
-    for (int j = 0; j < t.width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, t.width - j);
-      F dh = V::load(t.dh + row + j, n);
-      if (t.dy) dh = V::add(dh, V::load(t.dy + row + j, n));
-      const F h = V::load(t.h_new + row + j, n);
+  const int64_t hidden = t.hidden;  // gate_ld == hidden: one gate
+  const int rows = t.rows, width = t.width;
+  float* const db = t.db_x;
+  for (int r = 0; r < rows; ++r) {
+    float* dh_row = t.dh + r * hidden;
+    const float* dy_row = t.dy ? t.dy + r * hidden : nullptr;
+    const float* h_row = t.h_new + r * hidden;
+    float* dg = t.dgx + r * hidden;
+    for (int j = 0; j < width; j += V::kWidth) {
+      const int n = std::min(V::kWidth, width - j);
+      F dh = V::load(dh_row + j, n);
+      if (dy_row) dh = V::add(dh, V::load(dy_row + j, n));
+      const F h = V::load(h_row + j, n);
       const F da = Relu ? V::select(V::less_equal(h, V::set1(0.0f)), V::set1(0.0f), dh)
                         : V::mul(dh, one_minus<V>(V::mul(h, h)));
-      V::store(t.dgx + row + j, da, n);
-      accumulate<V>(t.db_x ? t.db_x + j : nullptr, da, n);
+      V::store(dg + j, da, n);
+      accumulate<V>(db ? db + j : nullptr, da, n);
     }
   }
 }

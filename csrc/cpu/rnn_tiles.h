@@ -14,9 +14,10 @@ struct ForwardTile {
   const float* acc;  // h·W_hhᵀ of the tile, no bias: [r * acc_ld + g * acc_gate + j]
   int64_t acc_ld;
   int64_t acc_gate;
-  // In: the input projection with its folded biases. Out: the activated gates (LSTM, GRU). For
-  // the RNN it is h_new itself (gate_ld = hidden), in: the projection, out: the new state.
+  // In: the input projection W_ih·x. Out: the activated gates (LSTM, GRU). For the RNN it is
+  // h_new itself (gate_ld = hidden), in: the projection, out: the new state.
   float* gates;
+  const float* bias;  // b_ih + b_hh but for the GRU's b_hn, at [g * hidden + j]; null for none
   int64_t gate_ld;
   int64_t hidden;
   const float* h_prev;

@@ -37,7 +37,9 @@ void for_each_slice(int64_t outer, int64_t n, int64_t inner, Row row, Columns co
   }
   const int64_t blocks = (inner + kColumnsPerTask - 1) / kColumnsPerTask;
   const int64_t tasks = outer * blocks;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && tasks > 1)
+  // Threads only for work worth waking them: small slabs run on the calling thread.
+  const bool parallel = threads > 1 && tasks > 1 && outer * n * inner > kElementsPerTask;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t o = t / blocks, j = (t % blocks) * kColumnsPerTask;
     columns(o * n * inner + j, std::min(kColumnsPerTask, inner - j));

@@ -85,7 +85,7 @@ typename V::F normal_cdf(typename V::F x, typename V::F* pdf) {
 }
 
 // e^x - 1 without the cancellation of exp(x) - 1 near 0: the Taylor polynomial up to x^9/9! for
-// |x| <= 0.5 (truncation < 3e-10 relative), exp(x) - 1 beyond.
+// |x| <= 0.5 (truncation < 6e-10 relative), exp(x) - 1 beyond.
 template <class V>
 typename V::F expm1(typename V::F x) {
   using F = typename V::F;

@@ -1,6 +1,8 @@
 """The pooling family: max/avg pooling (2-d and 1-d), adaptive and global average pooling."""
 from __future__ import annotations
 
+import math
+
 from mdlfast._kernels.common import cpu_backend as _cpu_backend
 from mdlfast._validate.common import KERNEL_DTYPES
 from mdlfast._validate.pool import (
@@ -24,13 +26,6 @@ def _window(geo):
     return kh, kw, sh, sw, ph, pw
 
 
-def _planes_of(shape):
-    planes = 1
-    for size in shape[:-2]:
-        planes *= size
-    return planes
-
-
 def _max_pool(args, name):
     backend, xp = _cpu_backend(args.device, name)
     planes = args.x.shape[0]
@@ -43,7 +38,7 @@ def _max_pool(args, name):
 def _max_pool_backward(args, name):
     backend, xp = _cpu_backend(args.device, name)
     h, w = args.input_shape[-2:]
-    dx = xp.empty((_planes_of(args.input_shape), h, w), dtype=xp.float32)
+    dx = xp.empty((math.prod(args.input_shape[:-2]), h, w), dtype=xp.float32)
     backend.max_pool2d_backward(dx, xp.ascontiguousarray(args.dy), xp.ascontiguousarray(args.indices))
     return dx.reshape(args.input_shape)
 

@@ -7,7 +7,6 @@ kernel, and an output of at least one element per axis.
 """
 from __future__ import annotations
 
-import math
 import numbers
 from typing import NamedTuple, Optional
 
@@ -258,7 +257,3 @@ def gradient_1d_as_2d(dy, name, dtypes):
     """A [N, C, L_out] or [C, L_out] gradient (or indices) as its 2-d pools' [..., 1, L_out] view."""
     check_array(dy, name, dtypes, (2, 3))
     return dy[..., None, :]
-
-
-def plane_count(shape):
-    return math.prod(shape[:-2])

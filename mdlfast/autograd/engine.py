@@ -160,7 +160,7 @@ def _accumulate_leaves(items, create_graph):
             continue
         if leaf.grad is None:
             if g.base is not None or id(g) in handed_out or not g.flags.writeable \
-                    or g.shape != leaf.data.shape:
+                    or g.shape != leaf.data.shape or g.dtype != leaf.data.dtype:
                 g = np.array(np.broadcast_to(g, leaf.data.shape), dtype=leaf.data.dtype)
             handed_out.add(id(g))
             leaf.grad = Tensor._wrap(g, False, None, 0)

@@ -20,13 +20,13 @@ def _cnn(name, build, summary, quick, full):
 
 
 _cnn("lenet5", LeNet5, "LeNet-5 (ReLU, max pooling) on 8x8 digits",
-     {"epochs": 2, "batch_size": 32, "lr": 3e-3},
+     {"epochs": 5, "batch_size": 16, "lr": 3e-3},
      {"epochs": 80, "batch_size": 16, "lr": 3e-3})
 _cnn("vgg", VGGNet, "VGG-style: 3x3 conv blocks with batch norm, global average pooling",
-     {"epochs": 3, "batch_size": 32, "lr": 3e-3, "limit": 400, "model": {"widths": (8, 16)}},
+     {"epochs": 4, "batch_size": 32, "lr": 3e-3, "limit": 600, "model": {"widths": (8, 16)}},
      {"epochs": 25, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "patience": 10})
 _cnn("inception", InceptionNet, "GoogLeNet-style: three Inception modules",
-     {"epochs": 2, "batch_size": 32, "lr": 3e-3, "limit": 400, "model": {"width": 8}},
+     {"epochs": 3, "batch_size": 32, "lr": 3e-3, "limit": 500, "model": {"width": 8}},
      {"epochs": 20, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "patience": 8})
 
 
@@ -74,7 +74,8 @@ def _train_edges(entry, config, *, dataset, seed, progress):
     def plot(path):
         from mdlfast.train.plot import plot_reconstructions, save_figure
 
-        save_figure(plot_reconstructions(digits, digit_edges / digit_edges.max()), path)
+        save_figure(plot_reconstructions(digits, digit_edges / digit_edges.max(),
+                                         labels=("digit", "Sobel edge magnitude")), path)
 
     return Run(result, plot=plot)
 

@@ -60,11 +60,11 @@ register(ZooEntry(
     name="least_squares", unit=1, summary="least-squares classifier (+-1 targets), full-batch GD",
     dataset="digits", datasets=MULTICLASS + BINARY, build=LeastSquaresClassifier,
     train=_train_estimator,
-    quick={"lr": 0.05, "epochs": 30}, full={"lr": 0.05, "epochs": 300}))
+    quick={"lr": 0.05, "epochs": 100}, full={"lr": 0.05, "epochs": 300}))
 register(ZooEntry(
     name="logistic_regression", unit=2, summary="binary logistic regression, full-batch GD",
     dataset="breast_cancer", datasets=BINARY, build=LogisticRegression, train=_train_estimator,
-    quick={"lr": 0.5, "epochs": 30}, full={"lr": 0.5, "epochs": 300, "weight_decay": 1e-3}))
+    quick={"lr": 0.5, "epochs": 100}, full={"lr": 0.5, "epochs": 300, "weight_decay": 1e-3}))
 register(ZooEntry(
     name="softmax_regression", unit=2, summary="multinomial logistic regression, mini-batch SGD",
     dataset="digits", datasets=MULTICLASS + BINARY, build=SoftmaxRegression,

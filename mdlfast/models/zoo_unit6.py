@@ -2,6 +2,9 @@
 hyper-parameter tuning."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 
 from mdlfast import nn
@@ -16,6 +19,7 @@ from mdlfast.models.transfer import freeze, trainable_parameters, transfer_weigh
 from mdlfast.models.tuning import compare_searches, softmax_regression_objective
 from mdlfast.models.vae import VAE, vae_loss
 from mdlfast.random import manual_seed
+from mdlfast.serialization import load, save
 
 register(ZooEntry(
     name="resnet", unit=6, summary="ResNet with basic blocks (2 stages of 2)", dataset="digits",
@@ -76,20 +80,20 @@ def _autoencoder(name, build, summary, quick, full):
 
 
 _autoencoder("autoencoder_shallow", Autoencoder, "shallow autoencoder (64-8-64) vs PCA",
-             {"epochs": 5, "batch_size": 32, "lr": 3e-3, "code_size": 8},
+             {"epochs": 20, "batch_size": 32, "lr": 3e-3, "code_size": 8},
              {"epochs": 100, "batch_size": 32, "lr": 2e-3, "code_size": 8})
 _autoencoder("autoencoder_deep", Autoencoder, "deep autoencoder (64-128-64-8-...) vs PCA",
-             {"epochs": 5, "batch_size": 32, "lr": 3e-3, "code_size": 8,
+             {"epochs": 20, "batch_size": 32, "lr": 3e-3, "code_size": 8,
               "model": {"hidden": (64,)}},
              {"epochs": 150, "batch_size": 32, "lr": 1e-3, "code_size": 8,
               "model": {"hidden": (128, 64)}})
 _autoencoder("autoencoder_conv", ConvAutoencoder, "convolutional autoencoder vs PCA",
-             {"epochs": 2, "batch_size": 32, "lr": 3e-3, "code_size": 8, "images": True,
-              "limit": 400, "model": {"width": 8}},
+             {"epochs": 6, "batch_size": 32, "lr": 3e-3, "code_size": 8, "images": True,
+              "model": {"width": 8}},
              {"epochs": 60, "batch_size": 32, "lr": 2e-3, "code_size": 8, "images": True})
 _autoencoder("autoencoder_denoising", Autoencoder,
              "denoising autoencoder (Gaussian input noise) vs PCA",
-             {"epochs": 5, "batch_size": 32, "lr": 3e-3, "code_size": 8,
+             {"epochs": 20, "batch_size": 32, "lr": 3e-3, "code_size": 8,
               "model": {"hidden": (64,), "noise": 0.2}},
              {"epochs": 150, "batch_size": 32, "lr": 1e-3, "code_size": 8,
               "model": {"hidden": (128, 64), "noise": 0.1}})
@@ -111,7 +115,6 @@ def _train_vae(entry, config, *, dataset, seed, progress):
     model.eval()
     with no_grad():
         probs = model(tensor(split.X_test))[0].sigmoid().numpy()
-    samples = model.sample(8)
     result = {"test_neg_elbo": test["loss"],
               "test_mse": float(np.mean((probs - split.X_test) ** 2)),
               "first_epoch_loss": history["loss"][0], "epochs": history.epochs}
@@ -119,7 +122,9 @@ def _train_vae(entry, config, *, dataset, seed, progress):
     def plot(path):
         from mdlfast.train.plot import plot_reconstructions, save_figure
 
-        save_figure(plot_reconstructions(split.X_test[:8], samples, image_shape=(8, 8)), path)
+        save_figure(plot_reconstructions(split.X_test[:8], probs[:8], image_shape=(8, 8),
+                                         labels=("original", "VAE reconstruction (z = mu)")),
+                    path)
 
     return Run(result, history=history, plot=plot)
 
@@ -127,7 +132,7 @@ def _train_vae(entry, config, *, dataset, seed, progress):
 register(ZooEntry(
     name="vae", unit=6, summary="variational autoencoder (Gaussian encoder, Bernoulli decoder)",
     dataset="digits", datasets=("digits",), build=VAE, train=_train_vae,
-    quick={"epochs": 3, "batch_size": 32, "lr": 2e-3, "latent_size": 4, "hidden": 64},
+    quick={"epochs": 10, "batch_size": 32, "lr": 2e-3, "latent_size": 4, "hidden": 64},
     full={"epochs": 100, "batch_size": 32, "lr": 1e-3, "latent_size": 8, "hidden": 128},
     headline="test_neg_elbo"))
 
@@ -176,8 +181,12 @@ def _train_transfer(entry, config, *, dataset, seed, progress):
     pretrained = LeNet5(num_classes=split.num_classes)
     source_accuracy = _fit_classifier(pretrained, pretrained.parameters(), source, config, seed,
                                       config["pretrain_epochs"], progress)
-    # What a user would do with PyTorch weights: a state_dict of arrays, PyTorch key names.
-    state = pretrained.state_dict()
+    # The weights travel as a user's would: a state_dict (PyTorch key names) saved to a
+    # checkpoint file and loaded back; a torch state_dict loads the same way.
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "pretrained.mdl")
+        save(pretrained.state_dict(), path)
+        state = load(path)
 
     result = {"source_accuracy": source_accuracy, "shots_per_class": config["shots"]}
     for mode in ("frozen", "finetune", "scratch"):

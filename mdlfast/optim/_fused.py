@@ -1,7 +1,7 @@
 """How the first-order optimizers call the fused multi-tensor kernels: one call per parameter group
 (per distinct step count) over lists of arrays.
 
-The first call over a given set of parameter and state arrays goes through the validated
+The first call over a given set of parameter arrays (with their state) goes through the validated
 mdlfast.kernels.*_step_multi; once that set has passed, later steps over the same arrays skip the
 Python-side list checks (the C++ binding still checks every array's dtype, shape, layout and
 writeability, so a direct call can never touch memory out of bounds), which keeps the per-step
@@ -34,7 +34,7 @@ def gradients(params, maximize):
 
 
 class FusedCaller:
-    """Remembers which (kernel, parameter arrays, state arrays) combinations have been validated."""
+    """Remembers which (kernel, parameter arrays) combinations have passed the validated call."""
 
     def __init__(self):
         self._validated = set()
@@ -46,7 +46,7 @@ class FusedCaller:
         """Run kernel `name` over `arrays` (parameters), `grads` and the state lists `states`
         (a dict of the kernel's keyword -> list, or None for an unused slot) with `options`."""
         if not all(type(a) is np.ndarray and a.dtype is _FLOAT32 for a in arrays):
-            getattr(reference, name + "_multi")(arrays, grads, **_keyword_states(name, states), **options)
+            getattr(reference, name + "_multi")(arrays, grads, **_given(states), **options)
             return
         # The state arrays are the optimizer's own, made with the parameters (and replaced only
         # by load_state_dict, which calls forget()), so the parameters identify the whole set.
@@ -55,11 +55,12 @@ class FusedCaller:
             args_type, call = _KERNELS[name]
             call(args_type(arrays, grads, *states.values(), **options))
             return
-        getattr(kernels, name + "_multi")(arrays, grads, **_keyword_states(name, states), **options)
+        getattr(kernels, name + "_multi")(arrays, grads, **_given(states), **options)
         if len(self._validated) >= _MAX_REMEMBERED:  # parameter sets that keep changing
             self._validated.clear()
         self._validated.add(signature)
 
 
-def _keyword_states(name, states):
+def _given(states):
+    """The state lists that are in use."""
     return {k: v for k, v in states.items() if v is not None}

@@ -47,20 +47,24 @@ class SGD(Optimizer):
                             dict(options, first_step=False))
                 continue
             # Parameters with a buffer go in one call; those without start theirs from the
-            # gradient (first_step=True) in another, as PyTorch's first step does.
+            # gradient (first_step=True) in another, as PyTorch's first step does. A new buffer
+            # joins the state only once its call has filled it.
             split = {False: ([], [], []), True: ([], [], [])}
+            new_buffers = []
             for p, g in zip(params, grads):
                 state = self.state.get(p)
-                first = state is None or "momentum_buffer" not in state
+                buf = None if state is None else state.get("momentum_buffer")
+                first = buf is None
                 if first:
-                    if state is None:
-                        state = self.state[p] = {}
-                    state["momentum_buffer"] = np.empty_like(p.data)
+                    buf = np.empty_like(p.data)
+                    new_buffers.append((p, buf))
                 arrays, grad_list, bufs = split[first]
                 arrays.append(p.data)
                 grad_list.append(g)
-                bufs.append(state["momentum_buffer"])
+                bufs.append(buf)
             for first, (arrays, grad_list, bufs) in split.items():
                 if arrays:
                     self._fused("sgd_step", arrays, grad_list, {"bufs": bufs}, dict(options, first_step=first))
+            for p, buf in new_buffers:
+                self._state_of(p)["momentum_buffer"] = buf
         return loss

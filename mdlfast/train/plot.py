@@ -9,17 +9,13 @@ from mdlfast.playground.plot import plot_trajectories
 
 
 def pyplot():
-    """matplotlib.pyplot with a file-only backend when none is chosen; a clear ImportError
-    when matplotlib is missing."""
+    """matplotlib.pyplot (matplotlib picks the backend: a file-only one without a display); a
+    clear ImportError when matplotlib is missing."""
     try:
-        import matplotlib
+        import matplotlib.pyplot as plt
     except ImportError as error:
         raise ImportError("plotting needs matplotlib, which is not installed: "
                           "pip install 'mdlfast[plot]' (or matplotlib)") from error
-    if "matplotlib.pyplot" not in __import__("sys").modules:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     return plt
 
 
@@ -79,9 +75,10 @@ def plot_confusion_matrix(matrix, class_names=None, *, ax=None, normalize=False)
     return ax
 
 
-def plot_reconstructions(originals, reconstructions, *, image_shape=None, n=8, fig=None):
+def plot_reconstructions(originals, reconstructions, *, image_shape=None, n=8, fig=None,
+                         labels=("original", "reconstruction")):
     """Originals (top row) over their reconstructions (bottom row) as grey images; image_shape
-    reshapes flat rows (e.g. (8, 8)). Returns the figure."""
+    reshapes flat rows (e.g. (8, 8)); labels name the two rows. Returns the figure."""
     originals, reconstructions = np.asarray(originals), np.asarray(reconstructions)
     if originals.shape != reconstructions.shape:
         raise ValueError(f"plot_reconstructions: originals {originals.shape} and "
@@ -95,8 +92,8 @@ def plot_reconstructions(originals, reconstructions, *, image_shape=None, n=8, f
             image = images[j].reshape(image_shape) if image_shape else np.squeeze(images[j])
             axes[row, j].imshow(image, cmap="gray")
             axes[row, j].axis("off")
-    axes[0, 0].set_title("original", fontsize=8, loc="left")
-    axes[1, 0].set_title("reconstruction", fontsize=8, loc="left")
+    for row, label in enumerate(labels):
+        axes[row, 0].set_title(label, fontsize=8, loc="left")
     return fig
 
 
