@@ -106,7 +106,7 @@ _QUERIES = ("class", "function", "integer", "exception", "attribute", "loop")
 register(ZooEntry(
     name="char_bigram", unit=UNIT, summary="character bigram model (add-0.1 smoothing): the baseline",
     dataset=TEXT, datasets=(TEXT,), build=charlm.BigramLM, train=_train_bigram,
-    quick={"max_chars": 50_000}, full={}, headline="val_loss"))
+    quick={"max_chars": 50_000, "alpha": 0.1}, full={"alpha": 0.1}, headline="val_loss"))
 for _cell, _full in (
         ("rnn", {"hidden": 256, "steps": 600, "lr": 2e-3}),
         ("gru", {"hidden": 256, "steps": 600, "lr": 3e-3}),
