@@ -228,6 +228,25 @@ def test_plot_attention_writes_a_figure(tmp_path):
     assert (tmp_path / "attn.png").stat().st_size > 1000
 
 
+def test_generate_extends_the_prompt_beyond_the_block(small_text):
+    _, vocab = small_text
+    mdlfast.manual_seed(0)
+    model = transformer.MiniGPT(len(vocab), d_model=16, heads=2, layers=1, block=8)
+    text = transformer.generate(model, vocab, "The ", 12, temperature=0.0)
+    assert text.startswith("The ") and len(text) == 16
+    assert text == transformer.generate(model, vocab, "The ", 12, temperature=0.0, seed=5)
+
+
+@pytest.mark.parametrize("name", ["char_rnn", "mini_gpt"])
+def test_zoo_language_models_plot(name, tmp_path):
+    pytest.importorskip("matplotlib")
+    from mdlfast.models import registry
+
+    run = registry.get(name).run(quick=True, seed=0)
+    run.plot(tmp_path / "figure.png")
+    assert (tmp_path / "figure.png").stat().st_size > 1000
+
+
 def test_transformer_classifier_learns_the_majority_task_a_little():
     mdlfast.manual_seed(0)
     model = transformer.TransformerClassifier(6, 3, d_model=16, heads=2, layers=1)

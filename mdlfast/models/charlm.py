@@ -161,9 +161,11 @@ def sample(model, vocab, prompt, length, *, temperature=1.0, seed=0):
 
 
 def train_char_lm(corpus, vocab, *, cell="lstm", embed=64, hidden=256, layers=1, dropout=0.0,
-                  batch_size=32, bptt=64, steps=500, lr=3e-3, clip=1.0, seed=0, progress=False):
+                  batch_size=32, bptt=64, steps=500, lr=3e-3, clip=1.0, seed=0, progress=False,
+                  losses_out=None):
     """Train a CharLM on the corpus; returns (model, metrics) with the bigram baseline's
-    validation loss beside the model's (nats/char)."""
+    validation loss beside the model's (nats/char). The per-step training losses are appended
+    to the list `losses_out` when one is given."""
     mdlfast.manual_seed(seed)
     train_ids, valid_ids = vocab.encode(corpus.train), vocab.encode(corpus.valid)
     train_streams = batchify(train_ids, batch_size)
@@ -174,6 +176,8 @@ def train_char_lm(corpus, vocab, *, cell="lstm", embed=64, hidden=256, layers=1,
     losses = train_tbptt(model, train_streams, steps=steps, bptt=bptt, lr=lr, clip=clip,
                          log_every=max(steps // 10, 1), on_log=log)
     seconds = time.perf_counter() - start
+    if losses_out is not None:
+        losses_out.extend(losses)
     bigram = BigramLM(len(vocab)).fit(train_ids)
     x, y = valid_streams[:-1], valid_streams[1:]
     metrics = {"val_loss": evaluate(model, valid_streams, bptt), "bigram_val_loss": bigram.loss(x, y),

@@ -152,6 +152,25 @@ def plot_attention(maps, labels, path, *, layer=-1, max_heads=4):
     pyplot().close(fig)
 
 
+def generate(model, vocab, prompt, length, *, temperature=1.0, seed=0):
+    """`prompt` followed by `length` characters drawn one at a time from a MiniGPT, each
+    conditioned on the last `model.block` characters."""
+    from mdlfast import no_grad
+    from mdlfast.models.charlm import sample_from_logits
+
+    rng = np.random.default_rng(seed)
+    ids = list(vocab.encode(prompt))
+    if not ids:
+        raise ValueError("generate: the prompt must not be empty")
+    model.eval()
+    with no_grad():
+        for _ in range(length):
+            context = np.array(ids[-model.block:], np.int64)[None]
+            ids.append(sample_from_logits(model(context).numpy()[0, -1], temperature, rng))
+    model.train()
+    return vocab.decode(ids)
+
+
 def _windows(ids, starts, length):
     return ids[starts[:, None] + np.arange(length + 1)]
 

@@ -36,15 +36,32 @@ def _train_char(cell):
     def train(entry, config, *, dataset, seed, progress):
         corpus, vocab = _text(config)
         options = {k: v for k, v in config.items() if k not in ("max_chars", "temperature")}
+        losses = []
         model, metrics = charlm.train_char_lm(corpus, vocab, cell=cell, seed=seed,
-                                              progress=progress, **options)
+                                              progress=progress, losses_out=losses, **options)
         text = charlm.sample(model, vocab, "The ", 120, temperature=config.get("temperature", 0.7),
                              seed=seed)
         metrics["sample"] = text
         if progress:
             print(f"  sample (T={config.get('temperature', 0.7)}): {text!r}")
-        return Run(metrics)
+        return Run(metrics, plot=lambda path: _plot_lm_losses(losses, metrics, cell, path))
     return train
+
+
+def _plot_lm_losses(losses, metrics, name, path):
+    """Training loss per step against the final validation losses of the model and the bigram."""
+    from mdlfast.train.plot import pyplot
+
+    fig, ax = pyplot().subplots(figsize=(6.5, 4))
+    ax.plot(np.arange(1, len(losses) + 1), losses, lw=0.8, label=f"{name} training loss")
+    ax.axhline(metrics["val_loss"], color="C1", label=f"{name} validation loss")
+    ax.axhline(metrics["bigram_val_loss"], color="C2", ls="--", label="bigram validation loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("nats per character")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    pyplot().close(fig)
 
 
 def _train_seq_classifier(entry, config, *, dataset, seed, progress):
@@ -89,9 +106,13 @@ def _train_skipgram(entry, config, *, dataset, seed, progress):
 
 def _train_gpt(entry, config, *, dataset, seed, progress):
     corpus, vocab = _text(config)
-    options = {k: v for k, v in config.items() if k != "max_chars"}
+    options = {k: v for k, v in config.items() if k not in ("max_chars", "sample_length")}
     model, metrics = transformer.train_gpt(corpus, vocab, seed=seed, progress=progress, **options)
     prompt = corpus.valid[:model.block]
+    metrics["sample"] = transformer.generate(model, vocab, "The ", config.get("sample_length", 120),
+                                             temperature=0.7, seed=seed)
+    if progress:
+        print(f"  sample (T=0.7): {metrics['sample']!r}")
 
     def plot(path):
         ids = vocab.encode(prompt)[None, :min(32, model.block)]
@@ -141,7 +162,7 @@ register(ZooEntry(
     summary="decoder-only transformer LM (causal multi-head attention), attention maps",
     dataset=TEXT, datasets=(TEXT,), build=transformer.MiniGPT, train=_train_gpt,
     quick={"max_chars": 30_000, "d_model": 32, "heads": 2, "layers": 1, "block": 32, "steps": 30,
-           "batch_size": 16},
+           "batch_size": 16, "sample_length": 20},
     full={"d_model": 64, "heads": 4, "layers": 2, "block": 64, "steps": 600, "lr": 5e-3},
     headline="val_loss"))
 register(ZooEntry(
