@@ -117,7 +117,8 @@ def _train_gpt(entry, config, *, dataset, seed, progress):
     def plot(path):
         ids = vocab.encode(prompt)[None, :min(32, model.block)]
         maps = model.attention_maps(ids)
-        transformer.plot_attention(maps, list(vocab.decode(ids[0])), path)
+        visible = {" ": "\u2423", "\n": "\u23ce"}     # open box for a space, return symbol
+        transformer.plot_attention(maps, [visible.get(c, c) for c in vocab.decode(ids[0])], path)
 
     return Run(metrics, plot=plot)
 
