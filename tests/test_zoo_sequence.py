@@ -293,3 +293,11 @@ def test_zoo_quick_run_reports_its_headline(name):
     assert np.isfinite(metrics[entry.headline])
     if "bigram_val_loss" in metrics:
         assert 0 < metrics["val_loss"] < math.log(200) and metrics["bigram_val_loss"] > 0
+
+
+def test_lstm_forget_gate_bias_starts_at_forget_bias():
+    model = charlm.CharLM(9, "lstm", embed=4, hidden=5, layers=2, forget_bias=1.5)
+    for layer in range(2):
+        b = getattr(model.rnn, f"bias_ih_l{layer}").numpy()
+        np.testing.assert_array_equal(b[5:10], 1.5)
+        assert np.abs(b[:5]).max() <= 1 / math.sqrt(5) and np.abs(b[10:]).max() <= 1 / math.sqrt(5)

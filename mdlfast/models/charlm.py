@@ -55,11 +55,16 @@ class BigramLM:
 
 
 class CharLM(nn.Module):
-    """Embedding -> stacked RNN / GRU / LSTM (unidirectional) -> Linear to the vocabulary."""
+    """Embedding -> stacked RNN / GRU / LSTM (unidirectional) -> Linear to the vocabulary.
+
+    An LSTM's forget gates start with bias `forget_bias` (in b_ih; 0 keeps PyTorch's init): a
+    positive bias keeps the cell state from being forgotten early in training (Gers et al. 2000,
+    Jozefowicz et al. 2015), which speeds learning up."""
 
     CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
-    def __init__(self, vocab_size, cell="lstm", embed=64, hidden=256, layers=1, dropout=0.0):
+    def __init__(self, vocab_size, cell="lstm", embed=64, hidden=256, layers=1, dropout=0.0,
+                 forget_bias=1.0):
         super().__init__()
         if cell not in self.CELLS:
             raise ValueError(f"CharLM: cell must be one of {sorted(self.CELLS)}, got {cell!r}")
@@ -67,6 +72,10 @@ class CharLM(nn.Module):
         self.embed = nn.Embedding(vocab_size, embed)
         self.rnn = self.CELLS[cell](embed, hidden, num_layers=layers, dropout=dropout)
         self.head = nn.Linear(hidden, vocab_size)
+        if cell == "lstm":
+            for name, p in self.rnn.named_parameters():
+                if name.startswith("bias_ih"):        # gates i, f, g, o: f is the second slice
+                    p.data[hidden:2 * hidden] = forget_bias
 
     def forward(self, ids, state=None):
         """Logits [T, N, V] for time-major ids [T, N] and the final recurrent state."""
@@ -161,7 +170,7 @@ def sample(model, vocab, prompt, length, *, temperature=1.0, seed=0):
 
 
 def train_char_lm(corpus, vocab, *, cell="lstm", embed=64, hidden=256, layers=1, dropout=0.0,
-                  batch_size=32, bptt=64, steps=500, lr=3e-3, clip=1.0, seed=0, progress=False,
+                  forget_bias=1.0, batch_size=32, bptt=64, steps=500, lr=3e-3, clip=1.0, seed=0, progress=False,
                   losses_out=None):
     """Train a CharLM on the corpus; returns (model, metrics) with the bigram baseline's
     validation loss beside the model's (nats/char). The per-step training losses are appended
@@ -170,7 +179,7 @@ def train_char_lm(corpus, vocab, *, cell="lstm", embed=64, hidden=256, layers=1,
     train_ids, valid_ids = vocab.encode(corpus.train), vocab.encode(corpus.valid)
     train_streams = batchify(train_ids, batch_size)
     valid_streams = batchify(valid_ids, min(batch_size, 16))
-    model = CharLM(len(vocab), cell, embed, hidden, layers, dropout)
+    model = CharLM(len(vocab), cell, embed, hidden, layers, dropout, forget_bias)
     start = time.perf_counter()
     log = (lambda step, loss: print(f"  step {step:5d}  train loss {loss:.3f}")) if progress else None
     losses = train_tbptt(model, train_streams, steps=steps, bptt=bptt, lr=lr, clip=clip,

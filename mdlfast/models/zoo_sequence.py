@@ -132,7 +132,7 @@ register(ZooEntry(
 for _cell, _full in (
         ("rnn", {"hidden": 256, "steps": 600, "lr": 2e-3}),
         ("gru", {"hidden": 256, "steps": 600, "lr": 3e-3}),
-        ("lstm", {"hidden": 256, "steps": 600, "lr": 3e-3})):
+        ("lstm", {"hidden": 256, "steps": 600, "lr": 5e-3, "forget_bias": 1.0})):
     register(ZooEntry(
         name=f"char_{_cell}", unit=UNIT,
         summary=f"character-level {_cell.upper()} language model, truncated BPTT, clipping, sampling",
