@@ -29,3 +29,14 @@ __all__ = [
     "VGGNet", "detect_edges", "edge_filters", "layer_gradient_norms", "toeplitz_demo",
     "vanishing_gradient_study",
 ]
+
+# Unit 8 (sequence models and transformers): mdlfast.models.text, charlm, seqclass, seq2seq,
+# skipgram and transformer.
+from mdlfast.models.charlm import BigramLM, CharLM
+from mdlfast.models.seq2seq import Seq2Seq
+from mdlfast.models.seqclass import RecurrentClassifier
+from mdlfast.models.skipgram import SkipGram
+from mdlfast.models.transformer import MiniGPT, PositionalEncoding, TransformerClassifier
+
+__all__ += ["BigramLM", "CharLM", "MiniGPT", "PositionalEncoding", "RecurrentClassifier",
+            "Seq2Seq", "SkipGram", "TransformerClassifier"]

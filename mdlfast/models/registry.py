@@ -36,6 +36,7 @@ ZOO_MODULES = [
     "mdlfast.models.zoo_generative",
     "mdlfast.models.zoo_gnn",
     "mdlfast.models.zoo_rl",
+    "mdlfast.models.zoo_sequence",
 ]
 
 
