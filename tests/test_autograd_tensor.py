@@ -307,3 +307,10 @@ def test_factories():
     assert mdlfast.zeros_like(a).shape == (2, 3) and mdlfast.ones_like(a).dtype == np.float32
     r = mdlfast.rand(1000)
     assert 0 <= r.data.min() and r.data.max() < 1
+
+
+def test_softmax_methods_take_axis_as_an_alias_of_dim():
+    x = mdlfast.tensor(np.random.default_rng(3).standard_normal((3, 5)).astype(np.float32))
+    for method in ("softmax", "log_softmax"):
+        np.testing.assert_array_equal(getattr(x, method)(axis=0).data, getattr(x, method)(0).data)
+        assert not np.array_equal(getattr(x, method)(axis=0).data, getattr(x, method)(axis=1).data)

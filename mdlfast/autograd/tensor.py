@@ -240,15 +240,15 @@ class Tensor:
         retained = self._node.__dict__.setdefault("retained", {})
         retained[self._out_idx] = weakref.ref(self)
 
-    def softmax(self, dim=-1):
+    def softmax(self, dim=-1, *, axis=None):
         from mdlfast.nn.functional import softmax
 
-        return softmax(self, dim)
+        return softmax(self, dim if axis is None else axis)
 
-    def log_softmax(self, dim=-1):
+    def log_softmax(self, dim=-1, *, axis=None):
         from mdlfast.nn.functional import log_softmax
 
-        return log_softmax(self, dim)
+        return log_softmax(self, dim if axis is None else axis)
 
     def clone(self):
         return self + 0.0 if self.requires_grad else Tensor._wrap(self.data.copy(), False, None, 0)

@@ -19,6 +19,11 @@ def _with_grads(parameters):
 
 
 def _norm(array, norm_type):
+    if norm_type == 2:
+        # einsum's own float64 loop: no float64 copies, and no call into the threaded BLAS, whose
+        # threads stall small calls on a busy machine.
+        x = array.reshape(-1)
+        return float(np.sqrt(np.einsum("i,i->", x, x, dtype=np.float64)))
     x = np.abs(array.reshape(-1))
     if norm_type == math.inf:
         return float(x.max()) if x.size else 0.0
@@ -26,8 +31,6 @@ def _norm(array, norm_type):
         return float(x.min()) if x.size else math.inf
     if norm_type == 0:
         return float(np.count_nonzero(x))
-    if norm_type == 2:
-        return float(np.sqrt(np.dot(x.astype(np.float64), x.astype(np.float64))))
     return float(np.sum(x.astype(np.float64) ** norm_type) ** (1.0 / norm_type))
 
 
