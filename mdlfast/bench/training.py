@@ -21,44 +21,23 @@ MODELS = ("mlp", "lenet")
 
 def _mdlfast_step(model_name, batch, use_optimizer):
     import mdlfast
-    from mdlfast import nn
 
     mdlfast.manual_seed(0)
-    if model_name == "mlp":
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-        shape = (batch, 784)
-    else:
-        model = nn.Sequential(
-            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
-        shape = (batch, 1, 28, 28)
-    rng = np.random.default_rng(0)
-    x = mdlfast.tensor(rng.standard_normal(shape).astype(np.float32))
-    y = rng.integers(0, 10, batch)
-    loss_fn = nn.CrossEntropyLoss()
-    params = list(model.parameters())
-    optimizer = mdlfast.optim.Adam(params, lr=1e-3) if use_optimizer else None
-
-    def step():
-        if optimizer is not None:
-            optimizer.zero_grad()
-        else:
-            for p in params:
-                p.grad = None
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        if optimizer is not None:
-            optimizer.step()
-
-    return step
+    return _training_step(mdlfast.nn, mdlfast.optim, mdlfast.tensor, lambda labels: labels,
+                          model_name, batch, use_optimizer)
 
 
 def _torch_step(model_name, batch, use_optimizer):
     import torch
-    from torch import nn
 
     torch.manual_seed(0)
+    return _training_step(torch.nn, torch.optim, torch.tensor, torch.tensor,
+                          model_name, batch, use_optimizer)
+
+
+def _training_step(nn, optim, to_input, to_labels, model_name, batch, use_optimizer):
+    """One side's step; mdlfast and torch share the nn and optim names, so one builder serves
+    both (to_input/to_labels turn the NumPy batch into what each side's model takes)."""
     if model_name == "mlp":
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
         shape = (batch, 784)
@@ -69,11 +48,11 @@ def _torch_step(model_name, batch, use_optimizer):
             nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
         shape = (batch, 1, 28, 28)
     rng = np.random.default_rng(0)
-    x = torch.tensor(rng.standard_normal(shape).astype(np.float32))
-    y = torch.tensor(rng.integers(0, 10, batch))
+    x = to_input(rng.standard_normal(shape).astype(np.float32))
+    y = to_labels(rng.integers(0, 10, batch))
     loss_fn = nn.CrossEntropyLoss()
     params = list(model.parameters())
-    optimizer = torch.optim.Adam(params, lr=1e-3) if use_optimizer else None
+    optimizer = optim.Adam(params, lr=1e-3) if use_optimizer else None
 
     def step():
         if optimizer is not None:
