@@ -87,6 +87,50 @@ def test_max_pool2d_special_values(isa):
         np.testing.assert_array_equal(indices, indices_ref)
 
 
+def _pair_indices(rng, shape):
+    """Indices from 2×2 pooling at stride 2 of a random x of `shape`."""
+    return kernels.max_pool2d(randn(rng, shape), 2)[1]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 2, 9, 35), (3, 1, 2, 2)], ids=str)
+def test_max_pool2d_backward_takes_any_indices(isa, threads, shape):
+    """The backward knows only the sizes: where they fit 2×2 windows at stride 2 it tries a
+    scatter-free path, which must give way to the general scatter for indices from overlapping
+    3×3 windows, for indices outside their window in one late plane only, and for arbitrary
+    (repeated) positions; an odd last row or column gets zeros."""
+    rng = rng_for("max_pool_backward_indices", isa, threads, shape)
+    n, c, h, w = shape
+    out_shape = (n, c, h // 2, w // 2)
+    # 3×3 windows at stride 2, padding 1 give the same output sizes on even planes.
+    even = h > 2 and h % 2 == 0 and w % 2 == 0
+    overlapping = kernels.max_pool2d(randn(rng, shape), 3, stride=2, padding=1)[1] if even else None
+    late = _pair_indices(rng, shape).copy()
+    late[-1, -1, -1, 0] = 0 if late[-1, -1, -1, 0] != 0 else h * w - 1
+    arbitrary = rng.integers(0, h * w, size=out_shape)
+    for label, indices in (("pairs", _pair_indices(rng, shape)), ("overlapping", overlapping),
+                           ("one plane off", late), ("arbitrary", arbitrary)):
+        if indices is None:
+            continue
+        assert indices.shape == out_shape, label
+        dy = randn(rng, out_shape)
+        dx_ref = reference.max_pool2d_backward(dy.astype(np.float64), indices, shape)
+        assert_close(kernels.max_pool2d_backward(dy, indices, shape), dx_ref, 25, name=label)
+        dx_direct = np.full(planes(np.empty(shape)).shape, np.nan, np.float32)
+        _cpu.max_pool2d_backward(dx_direct, planes(dy), planes(indices))
+        assert_close(dx_direct, planes(dx_ref), 25, name=f"poisoned dx, {label}")
+
+
+def test_max_pool2d_backward_of_negative_zero(isa):
+    """dx starts at +0 and gains dy (PyTorch's zeros + scatter-add): a −0 gradient lands as +0."""
+    x = randn(rng_for("max_pool_negative_zero", isa), (2, 2, 8, 34))
+    indices = kernels.max_pool2d(x, 2)[1]
+    dy = np.full(indices.shape, -0.0, np.float32)
+    dx = kernels.max_pool2d_backward(dy, indices, x.shape)
+    expected = reference.max_pool2d_backward(dy, indices, x.shape)
+    np.testing.assert_array_equal(np.signbit(dx), np.signbit(expected))
+    assert not np.signbit(dx).any()
+
+
 @pytest.mark.parametrize("count_include_pad", [True, False], ids=["include_pad", "exclude_pad"])
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_avg_pool2d_matches_reference(isa, threads, case, count_include_pad):

@@ -64,7 +64,8 @@ void max_pool2d_backward(py::array dx, const py::array& dy, const py::array& ind
   bool valid;
   {
     py::gil_scoped_release release;
-    valid = mdlfast::cpu::max_pool2d_backward(dx_ptr, dy_ptr, indices_ptr, planes, in_hw, out_h * out_w);
+    valid = mdlfast::cpu::max_pool2d_backward(dx_ptr, dy_ptr, indices_ptr, planes, dx.shape(1), dx.shape(2),
+                                               out_h, out_w);
   }
   if (!valid)
     fail("indices must lie in [0, " + std::to_string(in_hw) + ") (H·W of input_shape)");

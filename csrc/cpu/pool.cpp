@@ -60,6 +60,10 @@ bool fits_vector_rows(const PoolGeometry& g) {
 }
 
 bool uses_avx512_rows(const PoolGeometry& g) { return active_isa() == Isa::avx512 && fits_vector_rows(g); }
+bool is_2x2_stride_2(const PoolGeometry& g) {
+  return g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0;
+}
+
 bool uses_avx2_rows(const PoolGeometry& g) { return active_isa() == Isa::avx2 && fits_vector_rows(g); }
 
 // Sum of x over a window's rows [h0, h1) and columns [w0, w1), row by row: a whole-plane window
@@ -82,6 +86,14 @@ int64_t bin_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out
 
 void max_pool2d(float* y, int64_t* indices, const float* x, int64_t planes, const PoolGeometry& g) {
   const int64_t in_hw = g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
+  if (uses_avx512_rows(g) && is_2x2_stride_2(g)) {
+    for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        max_pool_2x2_row_avx512(y + p * out_hw + oh * g.out_w, indices + p * out_hw + oh * g.out_w,
+                                x + p * in_hw, g.in_w, g.out_w, oh);
+    });
+    return;
+  }
   if (uses_avx512_rows(g) || uses_avx2_rows(g)) {
     const auto row = uses_avx512_rows(g) ? max_pool_row_avx512 : max_pool_row_avx2;
     for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
@@ -96,13 +108,33 @@ void max_pool2d(float* y, int64_t* indices, const float* x, int64_t planes, cons
 }
 
 bool max_pool2d_backward(float* dx, const float* dy, const int64_t* indices, int64_t planes,
-                         int64_t in_hw, int64_t out_hw) {
-  // Each plane is cleared and then scattered into while it is in cache; one thread owns a plane.
+                         int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
+  const int64_t in_hw = in_h * in_w, out_hw = out_h * out_w;
+  // The indices do not say which windows made them. When the sizes fit 2×2 windows at stride 2,
+  // each plane first assumes so and writes dx once, with no clearing pass; the first index outside
+  // its window sends that plane, and every plane after it, to the general scatter.
+  const PoolGeometry pairs{in_h, in_w, out_h, out_w, 2, 2, 2, 2, 0, 0};
+  std::atomic<bool> try_pairs{active_isa() == Isa::avx512 && out_h == in_h / 2 && out_w == in_w / 2 &&
+                              out_hw > 0 && fits_vector_rows(pairs)};
   std::atomic<bool> valid{true};
   for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
     const float* grad = dy + p * out_hw;
     const int64_t* index = indices + p * out_hw;
+    if (try_pairs.load(std::memory_order_relaxed)) {
+      bool fits = true;
+      for (int64_t oh = 0; oh < out_h && fits; ++oh)
+        fits = max_pool_2x2_backward_row_avx512(out, grad + oh * out_w, index + oh * out_w, in_w, out_w, oh);
+      if (fits) {
+        // An odd last column or row lies in no window.
+        if (in_w > 2 * out_w)
+          for (int64_t h = 0; h < 2 * out_h; ++h) out[h * in_w + in_w - 1] = 0.0f;
+        std::fill(out + 2 * out_h * in_w, out + in_hw, 0.0f);
+        return;
+      }
+      try_pairs.store(false, std::memory_order_relaxed);
+    }
+    // Each plane is cleared and then scattered into while it is in cache; one thread owns a plane.
     std::fill(out, out + in_hw, 0.0f);
     bool plane_valid = true;
     for (int64_t o = 0; o < out_hw; ++o) {

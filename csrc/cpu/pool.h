@@ -17,10 +17,11 @@ struct PoolGeometry {
 // far or NaN (PyTorch's rule: ties go to the first maximum, NaN propagates).
 void max_pool2d(float* y, int64_t* indices, const float* x, int64_t planes, const PoolGeometry& g);
 
-// dx [planes, in_hw] = dy scattered (summed) to the positions in indices ([planes, out_hw]).
-// Returns false, with dx unspecified, when an index lies outside [0, in_hw).
+// dx [planes, in_h, in_w] = dy scattered (summed) to the positions in indices
+// ([planes, out_h, out_w]). Returns false, with dx unspecified, when an index lies outside
+// [0, in_h·in_w).
 bool max_pool2d_backward(float* dx, const float* dy, const int64_t* indices, int64_t planes,
-                         int64_t in_hw, int64_t out_hw);
+                         int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w);
 
 // Window means; the divisor is kernel_h·kernel_w with count_include_pad, else the number of real
 // (unpadded) elements under the window.

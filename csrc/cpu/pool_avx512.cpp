@@ -118,6 +118,89 @@ void max_pool_row_avx512(float* y, int64_t* indices, const float* x, const PoolG
   }
 }
 
+// 2×2 windows at stride 2 without padding, the CNN's usual pooling, get rows of their own: the
+// two input rows are each loaded once and split into even and odd columns, where the general row
+// reloads them for every window column.
+void max_pool_2x2_row_avx512(float* y, int64_t* indices, const float* x, int64_t in_w, int64_t out_w,
+                             int64_t oh) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i even = _mm512_add_epi32(lane, lane);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const float* top = x + 2 * oh * in_w;
+  const float* bottom = top + in_w;
+  // Window element k's offset from the window's first element, in PyTorch's scan order.
+  const int offsets[3] = {1, static_cast<int>(in_w), static_cast<int>(in_w) + 1};
+  for (int64_t ow0 = 0; ow0 < out_w; ow0 += kLanes) {
+    const __mmask16 out = lanes_below(out_w - ow0);
+    const int64_t col0 = 2 * ow0;
+    const __mmask16 low = lanes_below(2 * out_w - col0), high = lanes_below(2 * out_w - col0 - kLanes);
+    const __m512 a = _mm512_maskz_loadu_ps(low, top + col0), b = _mm512_maskz_loadu_ps(high, top + col0 + kLanes);
+    const __m512 c = _mm512_maskz_loadu_ps(low, bottom + col0);
+    const __m512 d = _mm512_maskz_loadu_ps(high, bottom + col0 + kLanes);
+    const __m512 candidates[3] = {_mm512_permutex2var_ps(a, odd, b), _mm512_permutex2var_ps(c, even, d),
+                                  _mm512_permutex2var_ps(c, odd, d)};
+    __m512 best = _mm512_permutex2var_ps(a, even, b);
+    __m512i offset = _mm512_setzero_si512();
+    for (int k = 0; k < 3; ++k) {
+      const __m512 v = candidates[k];
+      const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      best = _mm512_mask_blend_ps(take, best, v);
+      offset = _mm512_mask_blend_epi32(take, offset, _mm512_set1_epi32(offsets[k]));
+    }
+    const __m512i first = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * in_w + col0)), even);
+    const __m512i best_index = _mm512_add_epi32(first, offset);
+    _mm512_mask_storeu_ps(y + ow0, out, best);
+    _mm512_mask_storeu_epi64(indices + ow0, static_cast<__mmask8>(out),
+                             _mm512_cvtepi32_epi64(_mm512_castsi512_si256(best_index)));
+    _mm512_mask_storeu_epi64(indices + ow0 + 8, static_cast<__mmask8>(out >> 8),
+                             _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(best_index, 1)));
+  }
+}
+
+bool max_pool_2x2_backward_row_avx512(float* dx, const float* dy, const int64_t* indices, int64_t in_w,
+                                      int64_t out_w, int64_t oh) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i twice = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+  // Interleaves two vectors a, b into a0 b0 a1 b1 ... (low half) and a8 b8 ... (high half).
+  const __m512i half = _mm512_srli_epi32(lane, 1);
+  const __m512i from_b = _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(1)), 4);
+  const __m512i interleave_low = _mm512_add_epi32(half, from_b);
+  const __m512i interleave_high = _mm512_add_epi32(interleave_low, _mm512_set1_epi32(8));
+  const __m512 zero = _mm512_setzero_ps();
+  const int64_t offsets[4] = {0, 1, in_w, in_w + 1};
+  float* top = dx + 2 * oh * in_w;
+  float* bottom = top + in_w;
+  for (int64_t ow0 = 0; ow0 < out_w; ow0 += kLanes) {
+    const __mmask16 out = lanes_below(out_w - ow0);
+    const int64_t col0 = 2 * ow0;
+    const __m512i first_low = _mm512_add_epi64(_mm512_set1_epi64(2 * oh * in_w + col0), twice);
+    const __m512i first_high = _mm512_add_epi64(first_low, _mm512_set1_epi64(2 * 8));
+    const __m512i index_low = _mm512_maskz_loadu_epi64(static_cast<__mmask8>(out), indices + ow0);
+    const __m512i index_high = _mm512_maskz_loadu_epi64(static_cast<__mmask8>(out >> 8), indices + ow0 + 8);
+    const __m512i rel_low = _mm512_sub_epi64(index_low, first_low);
+    const __m512i rel_high = _mm512_sub_epi64(index_high, first_high);
+    const __m512 grad = _mm512_maskz_loadu_ps(out, dy + ow0);
+    __m512 values[4];
+    __mmask16 found = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m512i at = _mm512_set1_epi64(offsets[k]);
+      const __mmask16 hit = out & static_cast<__mmask16>(_mm512_cmpeq_epi64_mask(rel_low, at) |
+                                                         (_mm512_cmpeq_epi64_mask(rel_high, at) << 8));
+      found |= hit;
+      // grad + 0, as the scatter's 0 + grad: a −0 gradient lands as +0 there too.
+      values[k] = _mm512_maskz_add_ps(hit, grad, zero);
+    }
+    if (found != out) return false;
+    const __mmask16 low = lanes_below(2 * out_w - col0), high = lanes_below(2 * out_w - col0 - kLanes);
+    _mm512_mask_storeu_ps(top + col0, low, _mm512_permutex2var_ps(values[0], interleave_low, values[1]));
+    _mm512_mask_storeu_ps(top + col0 + kLanes, high, _mm512_permutex2var_ps(values[0], interleave_high, values[1]));
+    _mm512_mask_storeu_ps(bottom + col0, low, _mm512_permutex2var_ps(values[2], interleave_low, values[3]));
+    _mm512_mask_storeu_ps(bottom + col0 + kLanes, high,
+                          _mm512_permutex2var_ps(values[2], interleave_high, values[3]));
+  }
+  return true;
+}
+
 void avg_pool_row_avx512(float* y, const float* x, const PoolGeometry& g, int64_t oh,
                          bool count_include_pad) {
   const int64_t h_start = oh * g.stride_h - g.pad_h;

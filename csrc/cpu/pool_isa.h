@@ -14,6 +14,16 @@ namespace mdlfast::cpu {
 void max_pool_row_avx512(float* y, int64_t* indices, const float* x, const PoolGeometry& g,
                          int64_t oh);
 
+// The same for 2×2 windows at stride 2 without padding (in_w >= 2·out_w).
+void max_pool_2x2_row_avx512(float* y, int64_t* indices, const float* x, int64_t in_w, int64_t out_w,
+                             int64_t oh);
+
+// Input rows 2·oh and 2·oh + 1, columns [0, 2·out_w), of the max-pooling gradient for 2×2 windows at
+// stride 2: dy[ow] where indices[ow] names that element, 0 elsewhere. Returns false, with the rows
+// partly written, when an index lies outside its own 2×2 window.
+bool max_pool_2x2_backward_row_avx512(float* dx, const float* dy, const int64_t* indices, int64_t in_w,
+                                      int64_t out_w, int64_t oh);
+
 // y[ow] of output row oh of average pooling over the plane x.
 void avg_pool_row_avx512(float* y, const float* x, const PoolGeometry& g, int64_t oh,
                          bool count_include_pad);
