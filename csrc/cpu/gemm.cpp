@@ -93,6 +93,10 @@ void pack_panel(const GemmUkernel& uk, float* __restrict dst, const float* src, 
     uk.pack_transposed(dst, src, si, rows, kc, width);
     return;
   }
+  if (si == 1 && uk.pack_direct) {
+    uk.pack_direct(dst, src, sk, rows, kc, width);
+    return;
+  }
   if (si == 1) {
     for (int64_t k = 0; k < kc; ++k) {
       float* row = dst + k * width;

@@ -20,6 +20,11 @@ using GemmUkernelFn = void (*)(int64_t kc, const float* pa, const float* pb, flo
 using PackTransposedFn = void (*)(float* dst, const float* src, int64_t si, int rows, int64_t kc,
                                   int width);
 
+// Packs a panel whose source rows run along i (a row-major B, or a transposed A):
+// dst[k * width + i] = src[k * sk + i] for i < rows, zero for rows <= i < width. Null where the
+// driver's per-k memcpy is as good; the calls it replaces copy only width floats each.
+using PackDirectFn = void (*)(float* dst, const float* src, int64_t sk, int rows, int64_t kc, int width);
+
 // Runs `iterations` rounds of independent register-only FMAs (no memory traffic) and returns a
 // value derived from them so the work cannot be optimised away: the machine's FMA peak.
 using FmaLoopFn = float (*)(int64_t iterations);
@@ -29,6 +34,7 @@ struct GemmUkernel {
   int nr;
   GemmUkernelFn run;
   PackTransposedFn pack_transposed;
+  PackDirectFn pack_direct;
   FmaLoopFn fma_loop;
   int flops_per_iteration;  // of fma_loop
 };

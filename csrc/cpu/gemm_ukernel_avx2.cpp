@@ -127,6 +127,6 @@ float fma_loop(int64_t iterations) {
 
 }  // namespace
 
-GemmUkernel gemm_ukernel_avx2() { return {kMr, kNr, run, pack_transposed, fma_loop, kPeakChains * 8 * 2}; }
+GemmUkernel gemm_ukernel_avx2() { return {kMr, kNr, run, pack_transposed, nullptr, fma_loop, kPeakChains * 8 * 2}; }
 
 }  // namespace mdlfast::cpu

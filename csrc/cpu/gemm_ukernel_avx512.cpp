@@ -117,6 +117,16 @@ void pack_transposed(float* dst, const float* src, int64_t si, int rows, int64_t
   }
 }
 
+// Panels are at most two vectors wide (kMr, kNr <= 32).
+void pack_direct(float* dst, const float* src, int64_t sk, int rows, int64_t kc, int width) {
+  const __mmask16 load0 = Avx512::first(rows), load1 = Avx512::first(rows - 16);
+  const __mmask16 store0 = Avx512::first(width), store1 = Avx512::first(width - 16);
+  for (int64_t k = 0; k < kc; ++k, src += sk, dst += width) {
+    _mm512_mask_storeu_ps(dst, store0, _mm512_maskz_loadu_ps(load0, src));
+    if (store1) _mm512_mask_storeu_ps(dst + 16, store1, _mm512_maskz_loadu_ps(load1, src + 16));
+  }
+}
+
 constexpr int kPeakChains = 16;  // independent FMA chains: enough to cover latency x throughput
 
 float fma_loop(int64_t iterations) {
@@ -134,6 +144,6 @@ float fma_loop(int64_t iterations) {
 
 }  // namespace
 
-GemmUkernel gemm_ukernel_avx512() { return {kMr, kNr, run, pack_transposed, fma_loop, kPeakChains * 16 * 2}; }
+GemmUkernel gemm_ukernel_avx512() { return {kMr, kNr, run, pack_transposed, pack_direct, fma_loop, kPeakChains * 16 * 2}; }
 
 }  // namespace mdlfast::cpu

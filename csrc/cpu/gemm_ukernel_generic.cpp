@@ -35,6 +35,6 @@ float fma_loop(int64_t iterations) {
 
 }  // namespace
 
-GemmUkernel gemm_ukernel_generic() { return {kMr, kNr, run, nullptr, fma_loop, kPeakLanes * 2}; }
+GemmUkernel gemm_ukernel_generic() { return {kMr, kNr, run, nullptr, nullptr, fma_loop, kPeakLanes * 2}; }
 
 }  // namespace mdlfast::cpu

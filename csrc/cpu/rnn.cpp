@@ -286,6 +286,10 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
       for (int64_t b = own.begin; b < own.end; ++b) {
         const int cols = bl.cols(uk, b, hidden);
         float* panel = packed_w + b * width * nr;
+        if (uk.pack_direct) {
+          uk.pack_direct(panel, w_hh + b * nr, hidden, cols, width, nr);
+          continue;
+        }
         for (int64_t k = 0; k < width; ++k) {
           std::memcpy(panel + k * nr, w_hh + k * hidden + b * nr, sizeof(float) * cols);
           std::fill(panel + k * nr + cols, panel + (k + 1) * nr, 0.0f);
