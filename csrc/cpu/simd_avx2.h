@@ -31,6 +31,8 @@ struct Avx2 {
   static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
   static F div(F a, F b) { return _mm256_div_ps(a, b); }
+  // 1/a to 12 bits: one Newton step a caller takes makes it nearly exact.
+  static F reciprocal_estimate(F a) { return _mm256_rcp_ps(a); }
   static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
   static F sqrt(F a) { return _mm256_sqrt_ps(a); }
   static float reduce_add(F a) {

@@ -24,6 +24,8 @@ struct Avx512 {
   static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
   static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
   static F div(F a, F b) { return _mm512_div_ps(a, b); }
+  // 1/a to 14 bits: one Newton step a caller takes makes it nearly exact.
+  static F reciprocal_estimate(F a) { return _mm512_rcp14_ps(a); }
   static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static F sqrt(F a) { return _mm512_sqrt_ps(a); }
   static float reduce_add(F a) { return _mm512_reduce_add_ps(a); }

@@ -19,6 +19,7 @@ struct Scalar {
   static F sub(F a, F b) { return a - b; }
   static F mul(F a, F b) { return a * b; }
   static F div(F a, F b) { return a / b; }
+  static F reciprocal_estimate(F a) { return 1.0f / a; }
   // a * b + c rounded twice: std::fma is a slow library call without FMA hardware.
   static F fmadd(F a, F b, F c) { return a * b + c; }
   static F sqrt(F a) { return std::sqrt(a); }
