@@ -25,8 +25,9 @@ from _rnn_cases import (
 from mdlfast import _cpu, kernels, reference
 
 # (T, N, in, H): a single step of a single row; H below, between and above the vector widths;
-# N above the AVX-512 micro-kernel's 14 rows; H above its 32-unit blocks (so 2 threads split it).
-SHAPES = [(1, 1, 1, 1), (1, 3, 5, 7), (4, 1, 3, 33), (3, 17, 9, 40), (6, 30, 11, 70)]
+# N above the AVX-512 micro-kernel's 14 rows; H above its 32-unit blocks (so 2 threads split it);
+# inputs over two 32-column blocks and a partial one (dx's blocks, shared out inside the loop).
+SHAPES = [(1, 1, 1, 1), (1, 3, 5, 7), (4, 1, 3, 33), (3, 17, 9, 40), (6, 30, 11, 70), (3, 16, 70, 24)]
 BIASES = [(True, True), (False, False), (True, False), (False, True)]
 
 

@@ -1,5 +1,5 @@
-// The recurrent drivers. The sequence-wide products (the input projection forward; dx, dw_ih and
-// dw_hh backward) are single calls of the GEMM core. The per-step products are small (32 x 1024 x
+// The recurrent drivers. The sequence-wide products (the input projection forward; dw_ih and
+// dw_hh backward, and the GRU's dx) are single calls of the GEMM core. The per-step products are small (32 x 1024 x
 // 256 for an LSTM of 256 units on a batch of 32), so they run differently: one parallel region
 // covers the whole sequence; each thread owns a contiguous range of hidden units, packs the slices
 // of w_hh those units need once, keeps them in its cache across the steps, and runs the GEMM
@@ -91,6 +91,19 @@ void pack_rows(const GemmUkernel& uk, float* dst, const float* src, int64_t si, 
   }
   for (int64_t k = 0; k < kc; ++k)
     for (int i = 0; i < width; ++i) dst[k * width + i] = i < rows ? src[i * si + k] : 0.0f;
+}
+
+// A micro-kernel panel from rows that run along the panel: dst[k * nr + i] = src[k * sk + i] for
+// i < cols, zero for cols <= i < nr (columns of a row-major right operand).
+void pack_rows_along(const GemmUkernel& uk, float* dst, const float* src, int64_t sk, int cols, int64_t kc) {
+  if (uk.pack_direct) {
+    uk.pack_direct(dst, src, sk, cols, kc, uk.nr);
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    std::memcpy(dst + k * uk.nr, src + k * sk, sizeof(float) * cols);
+    std::fill(dst + k * uk.nr + cols, dst + (k + 1) * uk.nr, 0.0f);
+  }
 }
 
 // Packs columns [j0, j0 + cols) of the row-major [n, ld] matrix m as k-range [j0, j0 + cols) of
@@ -271,30 +284,31 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
   const int64_t dg_size = aligned_size(rows_all * width);
   const int64_t packed_w_size = aligned_size(bl.blocks * width * nr);
   const int64_t packed_dg_size = aligned_size(bl.panels * mr * width);
-  float* const dgx = workspace((gru ? 2 : 1) * dg_size + packed_w_size + 2 * packed_dg_size);
+  // Where the input projection's gradient is the recurrent one (all but the GRU), dx_t = dg_t·w_ih
+  // runs inside the loop on the dg_t panels packed for dh anyway: no pass over all of dg later.
+  const bool dx_in_loop = !gru;
+  const int64_t x_blocks = ceil_div(s.inputs, nr);
+  const int64_t packed_wx_size = dx_in_loop ? aligned_size(x_blocks * width * nr) : 0;
+  float* const dgx = workspace((gru ? 2 : 1) * dg_size + packed_w_size + 2 * packed_dg_size + packed_wx_size);
   float* const dgh = gru ? dgx + dg_size : dgx;
   float* const packed_w = dgx + (gru ? 2 : 1) * dg_size;
   float* const packed_dg[2] = {packed_w + packed_w_size, packed_w + packed_w_size + packed_dg_size};
+  float* const packed_wx = packed_dg[1] + packed_dg_size;
 
   StepBarrier step_barrier;
   if (steps > 0 && batch > 0) {
 #pragma omp parallel num_threads(bl.team) if (bl.team > 1)
     {
       const Range own = share(bl.blocks, omp_get_thread_num(), omp_get_num_threads());
+      const Range own_x = dx_in_loop ? share(x_blocks, omp_get_thread_num(), omp_get_num_threads()) : Range{0, 0};
       if (omp_get_thread_num() == 0) step_barrier.set_team(omp_get_num_threads());
-      // w_hh's columns for this thread's units (dh_prev = dgates · w_hh): contiguous rows.
-      for (int64_t b = own.begin; b < own.end; ++b) {
-        const int cols = bl.cols(uk, b, hidden);
-        float* panel = packed_w + b * width * nr;
-        if (uk.pack_direct) {
-          uk.pack_direct(panel, w_hh + b * nr, hidden, cols, width, nr);
-          continue;
-        }
-        for (int64_t k = 0; k < width; ++k) {
-          std::memcpy(panel + k * nr, w_hh + k * hidden + b * nr, sizeof(float) * cols);
-          std::fill(panel + k * nr + cols, panel + (k + 1) * nr, 0.0f);
-        }
-      }
+      // w_hh's columns for this thread's units (dh_prev = dgates · w_hh), and w_ih's for its
+      // share of the inputs (dx = dgates · w_ih): contiguous rows.
+      for (int64_t b = own.begin; b < own.end; ++b)
+        pack_rows_along(uk, packed_w + b * width * nr, w_hh + b * nr, hidden, bl.cols(uk, b, hidden), width);
+      for (int64_t b = own_x.begin; b < own_x.end; ++b)
+        pack_rows_along(uk, packed_wx + b * width * nr, w_ih + b * nr, s.inputs,
+                        static_cast<int>(std::min<int64_t>(nr, s.inputs - b * nr)), width);
 #pragma omp barrier  // the team is set
       for (int64_t t = steps - 1; t >= 0; --t) {
         float* left = packed_dg[t % 2];
@@ -338,12 +352,19 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
             uk.run(width, left + p * mr * width, packed_w + b * width * nr, dh0 + p * mr * hidden + b * nr,
                    hidden, bl.rows(uk, p, batch), cols, gru);
         }
+        for (int64_t b = own_x.begin; b < own_x.end; ++b) {
+          const int cols = static_cast<int>(std::min<int64_t>(nr, s.inputs - b * nr));
+          for (int64_t p = 0; p < bl.panels; ++p)
+            uk.run(width, left + p * mr * width, packed_wx + b * width * nr,
+                   dx + (t * batch + p * mr) * s.inputs + b * nr, s.inputs, bl.rows(uk, p, batch), cols, false);
+        }
       }
     }
   }
 
   const GemmEpilogue plain;
-  gemm(dx, row_major(dgx, width), row_major(w_ih, s.inputs), 1, rows_all, s.inputs, width, plain);
+  if (!dx_in_loop || steps == 0 || batch == 0)
+    gemm(dx, row_major(dgx, width), row_major(w_ih, s.inputs), 1, rows_all, s.inputs, width, plain);
   gemm(dw_ih, transposed_row_major(dgx, width), row_major(x, s.inputs), 1, width, s.inputs, rows_all, plain);
   gemm(dw_hh, transposed_row_major(dgh, width), row_major(hs, hidden), 1, width, hidden, rows_all, plain);
   if (!gru && db_ih && db_hh) std::copy(db_ih, db_ih + width, db_hh);
