@@ -1,5 +1,6 @@
 // The recurrent drivers. The sequence-wide products (the input projection forward; dw_ih and
-// dw_hh backward, and the GRU's dx) are single calls of the GEMM core. The per-step products are small (32 x 1024 x
+// dw_hh backward, one joint product but for the GRU, and the GRU's dx) are single calls of the
+// GEMM core. The per-step products are small (32 x 1024 x
 // 256 for an LSTM of 256 units on a batch of 32), so they run differently: one parallel region
 // covers the whole sequence; each thread owns a contiguous range of hidden units, packs the slices
 // of w_hh those units need once, keeps them in its cache across the steps, and runs the GEMM
@@ -23,6 +24,7 @@
 #include "common/threads.h"
 #include "cpu/gemm.h"
 #include "cpu/gemm_ukernel.h"
+#include "cpu/parallel_for.h"
 #include "cpu/rnn_tiles.h"
 
 namespace mdlfast::cpu {
@@ -31,6 +33,8 @@ namespace {
 // Below this many multiply-adds per step the recurrence runs on one thread: a barrier per step
 // would cost more than the second thread saves.
 constexpr int64_t kMinStepWork = int64_t{1} << 16;
+// Elements per task of the copies into and out of the joint weight-gradient product.
+constexpr int64_t kCopyTask = int64_t{1} << 15;
 
 GemmUkernel active_ukernel() {
   switch (active_isa()) {
@@ -289,11 +293,20 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
   const bool dx_in_loop = !gru;
   const int64_t x_blocks = ceil_div(s.inputs, nr);
   const int64_t packed_wx_size = dx_in_loop ? aligned_size(x_blocks * width * nr) : 0;
-  float* const dgx = workspace((gru ? 2 : 1) * dg_size + packed_w_size + 2 * packed_dg_size + packed_wx_size);
+  // Likewise dw_ih and dw_hh are the two column blocks of one product dgᵀ·[x | h_prev]: one GEMM
+  // packs dgᵀ (the large operand, and a transposed one) once instead of twice.
+  const bool joint_dw = !gru;
+  const int64_t joint = s.inputs + hidden;
+  const int64_t joint_b_size = joint_dw ? aligned_size(rows_all * joint) : 0;
+  const int64_t joint_dw_size = joint_dw ? aligned_size(width * joint) : 0;
+  float* const dgx = workspace((gru ? 2 : 1) * dg_size + packed_w_size + 2 * packed_dg_size + packed_wx_size +
+                               joint_b_size + joint_dw_size);
   float* const dgh = gru ? dgx + dg_size : dgx;
   float* const packed_w = dgx + (gru ? 2 : 1) * dg_size;
   float* const packed_dg[2] = {packed_w + packed_w_size, packed_w + packed_w_size + packed_dg_size};
   float* const packed_wx = packed_dg[1] + packed_dg_size;
+  float* const joint_b = packed_wx + packed_wx_size;
+  float* const joint_out = joint_b + joint_b_size;
 
   StepBarrier step_barrier;
   if (steps > 0 && batch > 0) {
@@ -365,8 +378,21 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
   const GemmEpilogue plain;
   if (!dx_in_loop || steps == 0 || batch == 0)
     gemm(dx, row_major(dgx, width), row_major(w_ih, s.inputs), 1, rows_all, s.inputs, width, plain);
-  gemm(dw_ih, transposed_row_major(dgx, width), row_major(x, s.inputs), 1, width, s.inputs, rows_all, plain);
-  gemm(dw_hh, transposed_row_major(dgh, width), row_major(hs, hidden), 1, width, hidden, rows_all, plain);
+  if (joint_dw) {
+    for_each_item<kCopyTask>(rows_all, joint, [&](int64_t r) {
+      std::copy(x + r * s.inputs, x + (r + 1) * s.inputs, joint_b + r * joint);
+      std::copy(hs + r * hidden, hs + (r + 1) * hidden, joint_b + r * joint + s.inputs);
+    });
+    gemm(joint_out, transposed_row_major(dgx, width), row_major(joint_b, joint), 1, width, joint, rows_all, plain);
+    for_each_item<kCopyTask>(width, joint, [&](int64_t r) {
+      const float* row = joint_out + r * joint;
+      std::copy(row, row + s.inputs, dw_ih + r * s.inputs);
+      std::copy(row + s.inputs, row + joint, dw_hh + r * hidden);
+    });
+  } else {
+    gemm(dw_ih, transposed_row_major(dgx, width), row_major(x, s.inputs), 1, width, s.inputs, rows_all, plain);
+    gemm(dw_hh, transposed_row_major(dgh, width), row_major(hs, hidden), 1, width, hidden, rows_all, plain);
+  }
   if (!gru && db_ih && db_hh) std::copy(db_ih, db_ih + width, db_hh);
 }
 

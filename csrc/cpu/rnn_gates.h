@@ -88,36 +88,42 @@ void lstm_backward(const BackwardTile& t) {
   const int64_t hidden = t.hidden, gate_ld = t.gate_ld;
   const int rows = t.rows, width = t.width;
   float* const db = t.db_x;
-  for (int r = 0; r < rows; ++r) {
-    const float* gates = t.gates + r * gate_ld;
-    float* dg = t.dgx + r * gate_ld;
-    float* dh_row = t.dh + r * hidden;
-    float* dc_row = t.dc + r * hidden;
-    const float* dy_row = t.dy ? t.dy + r * hidden : nullptr;
-    const float* c_row = t.c_new + r * hidden;
-    const float* c_prev_row = t.c_prev + r * hidden;
-    for (int j = 0; j < width; j += V::kWidth) {
-      const int n = std::min(V::kWidth, width - j);
-      F dh = V::load(dh_row + j, n);
-      if (dy_row) dh = V::add(dh, V::load(dy_row + j, n));
-      const F i = V::load(gates + j, n);
-      const F f = V::load(gates + hidden + j, n);
-      const F g = V::load(gates + 2 * hidden + j, n);
-      const F o = V::load(gates + 3 * hidden + j, n);
-      const F tanh_c = gate_tanh<V>(V::load(c_row + j, n));
-      const F dc = V::fmadd(V::mul(dh, o), one_minus<V>(V::mul(tanh_c, tanh_c)), V::load(dc_row + j, n));
+  const float* const gates_at = t.gates;
+  const float* const dh_at = t.dh;
+  const float* const dy_at = t.dy;
+  const float* const c_at = t.c_new;
+  const float* const c_prev_at = t.c_prev;
+  float* const dgx_at = t.dgx;
+  float* const dc_tile = t.dc;
+  // Columns outside, rows inside: the tile's bias-gradient sums stay in registers.
+  for (int j = 0; j < width; j += V::kWidth) {
+    const int n = std::min(V::kWidth, width - j);
+    F db_sum[4] = {V::set1(0.0f), V::set1(0.0f), V::set1(0.0f), V::set1(0.0f)};
+    for (int r = 0; r < rows; ++r) {
+      const float* gates = gates_at + r * gate_ld + j;
+      float* dg = dgx_at + r * gate_ld + j;
+      float* dc_at = dc_tile + r * hidden + j;
+      F dh = V::load(dh_at + r * hidden + j, n);
+      if (dy_at) dh = V::add(dh, V::load(dy_at + r * hidden + j, n));
+      const F i = V::load(gates, n);
+      const F f = V::load(gates + hidden, n);
+      const F g = V::load(gates + 2 * hidden, n);
+      const F o = V::load(gates + 3 * hidden, n);
+      const F tanh_c = gate_tanh<V>(V::load(c_at + r * hidden + j, n));
+      const F dc = V::fmadd(V::mul(dh, o), one_minus<V>(V::mul(tanh_c, tanh_c)), V::load(dc_at, n));
       const F d[4] = {
           V::mul(V::mul(dc, g), V::mul(i, one_minus<V>(i))),
-          V::mul(V::mul(dc, V::load(c_prev_row + j, n)), V::mul(f, one_minus<V>(f))),
+          V::mul(V::mul(dc, V::load(c_prev_at + r * hidden + j, n)), V::mul(f, one_minus<V>(f))),
           V::mul(V::mul(dc, i), one_minus<V>(V::mul(g, g))),
           V::mul(V::mul(dh, tanh_c), V::mul(o, one_minus<V>(o))),
       };
       for (int k = 0; k < 4; ++k) {
-        V::store(dg + k * hidden + j, d[k], n);
-        accumulate<V>(db ? db + k * hidden + j : nullptr, d[k], n);
+        V::store(dg + k * hidden, d[k], n);
+        db_sum[k] = V::add(db_sum[k], d[k]);
       }
-      V::store(dc_row + j, V::mul(dc, f), n);
+      V::store(dc_at, V::mul(dc, f), n);
     }
+    for (int k = 0; k < 4; ++k) accumulate<V>(db ? db + k * hidden + j : nullptr, db_sum[k], n);
   }
 }
 
