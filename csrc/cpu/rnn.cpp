@@ -110,6 +110,15 @@ void pack_rows_along(const GemmUkernel& uk, float* dst, const float* src, int64_
   }
 }
 
+// Requests `rows` rows of `chunks` runs of `cols` floats each ([r * ld + c * chunk_ld], from p)
+// ahead of use. The step tiles read a few hundred bytes from each of many rows a page apart,
+// which the hardware prefetchers do not follow across pages.
+void prefetch_rows(const float* p, int64_t ld, int rows, int chunks, int64_t chunk_ld, int cols) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < chunks; ++c)
+      for (int j = 0; j < cols; j += 16) __builtin_prefetch(p + r * ld + c * chunk_ld + j, 0, 2);
+}
+
 // Packs columns [j0, j0 + cols) of the row-major [n, ld] matrix m as k-range [j0, j0 + cols) of
 // its mr-row micro-kernel panels (panel p at dst + p·mr·ld): one thread's slice of a left operand.
 void pack_left_columns(const GemmUkernel& uk, float* dst, const float* m, int64_t n, int64_t ld,
@@ -230,6 +239,9 @@ void recurrent_forward(RecurrentKind kind, float* hs, float* cs, float* gates, f
         const int cols = bl.cols(uk, b, hidden);
         for (int64_t p = 0; p < bl.panels; ++p) {
           const int rows = bl.rows(uk, p, batch);
+          // The next step's input projection for this tile, a step ahead of its use.
+          if (!rnn && more)
+            prefetch_rows(gates + (t + 1) * batch * width + p * mr * width + j0, width, rows, g_count, hidden, cols);
           for (int g = 0; g < g_count; ++g)
             uk.run(hidden, left + p * mr * hidden, packed_w + (b * g_count + g) * hidden * nr,
                    acc + g * nr, int64_t{g_count} * nr, rows, cols, false);
@@ -358,6 +370,20 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
             pack_left_columns(uk, left, dgh_t, batch, width, g * hidden + j0, cols);
         }
         step_barrier.wait();
+        // The next step's tile inputs that come from the forward (a page apart per row), fetched
+        // while the products below run.
+        if (t > 0)
+          for (int64_t b = own.begin; b < own.end; ++b) {
+            const int cols = bl.cols(uk, b, hidden);
+            const int64_t at = (t - 1) * state + b * nr;  // step t - 1's state rows, [T(+1), N, H]
+            const int rows = static_cast<int>(batch);
+            if (gates) prefetch_rows(gates + (t - 1) * batch * width + b * nr, width, rows, g_count, hidden, cols);
+            if (dy) prefetch_rows(dy + at, hidden, rows, 1, 0, cols);
+            if (lstm) prefetch_rows(cs + at, hidden, rows, 2, state, cols);  // c_prev and c_new
+            if (gru) prefetch_rows(hs + at, hidden, rows, 1, 0, cols);       // h_prev
+            if (gru) prefetch_rows(hn + at, hidden, rows, 1, 0, cols);
+            if (!lstm && !gru) prefetch_rows(hs + state + at, hidden, rows, 1, 0, cols);  // h_new
+          }
         // dh_prev (= dh0's rows for these units) = dgates_h · w_hh, added to the GRU's direct path.
         for (int64_t b = own.begin; b < own.end; ++b) {
           const int cols = bl.cols(uk, b, hidden);
