@@ -44,15 +44,8 @@ void tile(int64_t kc, const float* __restrict pa, const float* __restrict pb, fl
       acc0[i] = _mm512_add_ps(acc0[i], _mm512_maskz_loadu_ps(mask0, row));
       acc1[i] = _mm512_add_ps(acc1[i], _mm512_maskz_loadu_ps(mask1, row + 16));
     }
-    // Full rows take plain stores: a load that reads a tile straight back (the recurrent step
-    // tiles do) is forwarded from those, but waits for a masked store to reach the cache.
-    if (mask1 == 0xFFFF) {
-      _mm512_storeu_ps(row, acc0[i]);
-      _mm512_storeu_ps(row + 16, acc1[i]);
-    } else {
-      _mm512_mask_storeu_ps(row, mask0, acc0[i]);
-      _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);
-    }
+    _mm512_mask_storeu_ps(row, mask0, acc0[i]);
+    _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);
   }
 }
 

@@ -17,7 +17,7 @@ struct Avx512 {
     if (n <= 0) return 0;
     return n >= 16 ? M(0xFFFF) : static_cast<M>((1u << n) - 1u);
   }
-  static F load(const float* p, int n) { return n >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(first(n), p); }
+  static F load(const float* p, int n) { return _mm512_maskz_loadu_ps(first(n), p); }
   static void store(float* p, F v, int n) { _mm512_mask_storeu_ps(p, first(n), v); }
   static F set1(float x) { return _mm512_set1_ps(x); }
   static F add(F a, F b) { return _mm512_add_ps(a, b); }
