@@ -1,0 +1,179 @@
+// The Winograd F(4×4, 3×3) driver: weights transformed once per call into the micro-kernel's
+// packed panels, then blocks of tiles shared out among the threads. A block is one packed panel
+// of V (the micro-kernel's nr = 32 tiles) for all 36 ξ and all input channels; for each panel of
+// output channels it runs the 36 products into M and transforms M straight out to y, so V and M
+// live in one thread's L2 for the whole block. Blocks are numbered over the batch's tiles, not per
+// image, so that small images (ResNet's 16×16 layers: 16 tiles) still fill whole panels. Each
+// tile is computed by one thread in a fixed order: the result does not depend on the thread count.
+#include "cpu/conv_winograd.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "common/isa.h"
+#include "common/threads.h"
+#include "cpu/conv_columns.h"
+#include "cpu/gemm_ukernel.h"
+
+namespace mdlfast::cpu {
+
+using namespace conv_detail;
+using namespace winograd;
+
+namespace {
+
+constexpr int64_t kTile = 4;   // outputs per tile side
+constexpr int64_t kPatch = 6;  // inputs per patch side
+constexpr int64_t kBlockTiles = 2 * kGroupTiles;
+// Below this many input or output channels the transforms cost more than the products save:
+// the channel-vectorised direct kernel is faster (measured on Zen 4; see the benchmark notes).
+constexpr int64_t kMinChannels = 16;
+
+struct Tiling {
+  int64_t rows, cols;  // tiles per image, down and across
+  int64_t per_image() const { return rows * cols; }
+};
+
+Tiling tiling(const ConvShape& s) { return {ceil_div(s.oh, kTile), ceil_div(s.ow, kTile)}; }
+
+// U = G g Gᵀ for every weight plane g = w[o, c], in the micro-kernel's A panels:
+// u[((ξ·panels + o / mr)·C + c)·mr + o % mr], zero for the rows past O in the last panel.
+// Computed in double: the transform's thirds and twenty-fourths are rounded once, at the end.
+AlignedFloats transformed_weights(const float* w, const ConvShape& s, int mr, int64_t panels) {
+  static constexpr double G[kPatch][3] = {{1.0 / 4, 0, 0},
+                                          {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                          {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                          {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                          {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                          {0, 0, 1}};
+  const int64_t size = kTransformed * panels * s.c * mr;
+  AlignedFloats u = aligned_floats(size);
+  std::fill(u.get(), u.get() + size, 0.0f);
+  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), s.o * s.c >> 10)));
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (int64_t o = 0; o < s.o; ++o)
+    for (int64_t c = 0; c < s.c; ++c) {
+      const float* g = w + (o * s.c + c) * 9;
+      double gg[kPatch][3];  // G g
+      for (int k = 0; k < kPatch; ++k)
+        for (int j = 0; j < 3; ++j) gg[k][j] = G[k][0] * g[j] + G[k][1] * g[3 + j] + G[k][2] * g[6 + j];
+      float* dst = u.get() + ((o / mr) * s.c + c) * mr + o % mr;
+      for (int k = 0; k < kPatch; ++k)
+        for (int l = 0; l < kPatch; ++l)
+          dst[(k * kPatch + l) * panels * s.c * mr] =
+              static_cast<float>(gg[k][0] * G[l][0] + gg[k][1] * G[l][1] + gg[k][2] * G[l][2]);
+    }
+  return u;
+}
+
+// The input and output descriptions of tiles first .. first + count − 1 (count <= 16) of the batch.
+void describe_group(InputGroup& in, OutputGroup& out, const ConvShape& s, const Tiling& t,
+                    int64_t first, int64_t count) {
+  std::fill(std::begin(in.row_valid), std::end(in.row_valid), 0);
+  std::fill(std::begin(in.col_valid), std::end(in.col_valid), 0);
+  for (int lane = 0; lane < kGroupTiles; ++lane) {
+    in.x_index[lane] = 0;
+    out.y_offset[lane] = 0;
+    std::fill(std::begin(out.store_mask[lane]), std::end(out.store_mask[lane]), 0);
+    if (lane >= count) continue;
+    const int64_t tile = first + lane, img = tile / t.per_image(), r = tile % t.per_image();
+    const int64_t oh0 = r / t.cols * kTile, ow0 = r % t.cols * kTile;
+    const int64_t ih0 = oh0 - s.ph, iw0 = ow0 - s.pw;
+    in.x_index[lane] = static_cast<int32_t>(img * s.c * s.h * s.w + ih0 * s.w + iw0);
+    for (int i = 0; i < kPatch; ++i) {
+      if (ih0 + i >= 0 && ih0 + i < s.h) in.row_valid[i] |= static_cast<uint16_t>(1u << lane);
+      if (iw0 + i >= 0 && iw0 + i < s.w) in.col_valid[i] |= static_cast<uint16_t>(1u << lane);
+    }
+    out.y_offset[lane] = img * s.o * s.pixels() + oh0 * s.ow + ow0;
+    const unsigned columns = static_cast<unsigned>(std::min(kTile, s.ow - ow0));
+    for (int i = 0; i < kTile; ++i)
+      out.store_mask[lane][i] = oh0 + i < s.oh ? static_cast<uint8_t>((1u << columns) - 1) : 0;
+  }
+}
+
+// One tile's outputs by the direct convolution, for patches holding an infinity or NaN: Winograd's
+// transforms would carry them to all sixteen outputs of the tile (and turn infinities into NaN),
+// where the direct sum reaches only the outputs whose 3×3 window holds them.
+void direct_tile(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
+                 const Tiling& t, int64_t tile) {
+  const int64_t img = tile / t.per_image(), r = tile % t.per_image();
+  const int64_t oh0 = r / t.cols * kTile, ow0 = r % t.cols * kTile;
+  const float* xi = x + img * s.c * s.h * s.w;
+  for (int64_t o = 0; o < s.o; ++o)
+    for (int64_t oh = oh0; oh < std::min(oh0 + kTile, s.oh); ++oh)
+      for (int64_t ow = ow0; ow < std::min(ow0 + kTile, s.ow); ++ow) {
+        float sum = 0.0f;
+        for (int64_t c = 0; c < s.c; ++c)
+          for (int64_t i = 0; i < 3; ++i) {
+            const int64_t ih = oh - s.ph + i;
+            if (ih < 0 || ih >= s.h) continue;
+            for (int64_t j = 0; j < 3; ++j) {
+              const int64_t iw = ow - s.pw + j;
+              if (iw >= 0 && iw < s.w) sum += xi[(c * s.h + ih) * s.w + iw] * w[((o * s.c + c) * 3 + i) * 3 + j];
+            }
+          }
+        y[((img * s.o + o) * s.oh + oh) * s.ow + ow] = sum + (b ? b[o] : 0.0f);
+      }
+}
+
+}  // namespace
+
+bool winograd_applies(const ConvShape& s, const float* w) {
+  if (active_isa() != Isa::avx512) return false;
+  if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
+  if (s.c < kMinChannels || s.o < kMinChannels) return false;
+  // The gathers index x with 32-bit offsets (a patch reaches at most 6 rows + 6 past its corner).
+  if (s.n * s.c * s.h * s.w + kPatch * (s.w + 1) > std::numeric_limits<int32_t>::max()) return false;
+  return std::all_of(w, w + s.o * s.c * 9, [](float v) { return std::isfinite(v); });
+}
+
+void conv2d_winograd(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
+  const GemmUkernel uk = gemm_ukernel_avx512();
+  const InputTransformFn input_transform = input_transform_avx512;
+  const OutputTransformFn output_transform = output_transform_avx512;
+  const int64_t panels = ceil_div(s.o, uk.mr);
+  const AlignedFloats u = transformed_weights(w, s, uk.mr, panels);
+  const Tiling t = tiling(s);
+  const int64_t tiles = s.n * t.per_image(), blocks = ceil_div(tiles, kBlockTiles);
+  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), blocks)));
+  // Per thread: V [36][C][32 tiles] (the micro-kernel's B panels), M [36][mr][32 tiles].
+  const int64_t v_size = kTransformed * s.c * kBlockTiles, m_size = kTransformed * uk.mr * kBlockTiles;
+  const int64_t scratch_size = v_size + m_size;
+  // Zeroed so that the lanes of absent tiles hold numbers, not whatever the allocator left.
+  AlignedFloats scratch = aligned_floats(team * scratch_size);
+  std::fill(scratch.get(), scratch.get() + team * scratch_size, 0.0f);
+
+#pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
+  for (int64_t block = 0; block < blocks; ++block) {
+    float* v = scratch.get() + omp_get_thread_num() * scratch_size;
+    float* m = v + v_size;
+    const int64_t first = block * kBlockTiles, count = std::min(kBlockTiles, tiles - first);
+    const int groups = static_cast<int>(ceil_div(count, kGroupTiles));
+    InputGroup in[2];
+    OutputGroup out[2];
+    uint32_t non_finite = 0;
+    for (int g = 0; g < groups; ++g) {
+      describe_group(in[g], out[g], s, t, first + g * kGroupTiles, std::min<int64_t>(kGroupTiles, count - g * kGroupTiles));
+      non_finite |= static_cast<uint32_t>(input_transform(v + g * kGroupTiles, s.c * kBlockTiles, kBlockTiles, x,
+                                                          s.h * s.w, s.w, s.c, in[g]))
+                    << (g * kGroupTiles);
+    }
+    for (int64_t p = 0; p < panels; ++p) {
+      const int rows = static_cast<int>(std::min<int64_t>(uk.mr, s.o - p * uk.mr));
+      for (int xi = 0; xi < kTransformed; ++xi)
+        uk.run(s.c, u.get() + (xi * panels + p) * s.c * uk.mr, v + xi * s.c * kBlockTiles,
+               m + xi * uk.mr * kBlockTiles, kBlockTiles, rows, static_cast<int>(count), false);
+      for (int g = 0; g < groups; ++g)
+        output_transform(y + p * uk.mr * s.pixels(), s.pixels(), s.ow, m + g * kGroupTiles, uk.mr * kBlockTiles,
+                         kBlockTiles, rows, b ? b + p * uk.mr : nullptr, out[g]);
+    }
+    for (int64_t lane = 0; lane < count; ++lane)
+      if (non_finite >> lane & 1u) direct_tile(y, x, w, b, s, t, first + lane);
+  }
+}
+
+}  // namespace mdlfast::cpu

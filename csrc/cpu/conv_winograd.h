@@ -1,0 +1,69 @@
+// Winograd's minimal filtering F(4×4, 3×3) for 3×3, stride-1 convolutions (ResNet's layers): each
+// 4×4 block of outputs ("tile") is computed from its 6×6 input patch d as
+//   Y = Aᵀ [ Σ_c U[o, c] ⊙ V[c] ] A,   U = G g Gᵀ (per weight plane g),  V = Bᵀ d B,
+// which takes 36 products per tile and channel pair where the direct convolution takes 144.
+// The 36 element-wise sums over c are 36 independent GEMMs M[ξ] = U[ξ]·V[ξ] (O×C times C×tiles),
+// run on the GEMM core's micro-kernel over blocks of tiles small enough that V and M stay in
+// cache; only x and y stream through memory. The interpolation points are 0, ±1, ±2 (and ∞):
+// float32 errors stay around 10⁻⁶ relative on the ResNet layers, well inside the tests' bound.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/conv.h"
+
+namespace mdlfast::cpu {
+
+// True when conv2d_winograd runs this convolution and wins: 3×3, stride 1, dilation 1, one group,
+// enough channels on both sides, the AVX-512 path, and finite weights (a non-finite weight would
+// spread to every transformed product of its plane, where the direct convolution keeps the
+// padding's 0·w terms apart).
+bool winograd_applies(const ConvShape& s, const float* w);
+
+// y = conv2d(x, w) + b (b may be null) for a shape winograd_applies() accepts. Every element of y
+// is written; a tile whose input patch holds an infinity or NaN is computed directly instead, so
+// non-finite values reach exactly the outputs they reach in the direct convolution.
+void conv2d_winograd(float* y, const float* x, const float* w, const float* b, const ConvShape& s);
+
+namespace winograd {
+
+constexpr int kTransformed = 36;  // 6×6 transformed elements ξ = 6·k + l per tile
+constexpr int kGroupTiles = 16;   // tiles per vector in the transforms
+
+// Sixteen tiles' input patches: the top-left corner of tile t's 6×6 patch is x[x_index[t]] of
+// channel 0 (relative to x's start; it may lie in the padding). Row i of the patch is inside the
+// input for the tiles whose bit is set in row_valid[i], column j likewise in col_valid[j]; the
+// rest reads as zero. Absent tiles have no bits set.
+struct InputGroup {
+  alignas(64) int32_t x_index[kGroupTiles];
+  uint16_t row_valid[6];
+  uint16_t col_valid[6];
+};
+
+// Sixteen tiles' outputs: tile t's 4×4 block starts at y[y_offset[t]] of channel 0; row i writes
+// the columns whose bits are set in store_mask[t][i] (none for rows past the output's bottom edge
+// or absent tiles, fewer than four at its right edge).
+struct OutputGroup {
+  int64_t y_offset[kGroupTiles];
+  uint8_t store_mask[kGroupTiles][4];
+};
+
+// v[ξ·xi_stride + c·c_stride + t] = V[ξ] of tile t and channel c, for c < channels, from x
+// [channels planes of `plane` floats, rows `width` apart]. Returns the tiles whose V holds a
+// non-finite value (their patch has an infinity or NaN, or the transform overflowed).
+using InputTransformFn = uint16_t (*)(float* v, int64_t xi_stride, int64_t c_stride, const float* x,
+                                      int64_t plane, int64_t width, int64_t channels,
+                                      const InputGroup& tiles);
+uint16_t input_transform_avx512(float* v, int64_t xi_stride, int64_t c_stride, const float* x,
+                                int64_t plane, int64_t width, int64_t channels, const InputGroup& tiles);
+
+// y[o·plane + y_offset[t] + i·width + j] = (Aᵀ M A)[i][j] + b[o] for o < outputs, where tile t's
+// M[ξ] of channel o is m[ξ·xi_stride + o·o_stride + t] (b may be null).
+using OutputTransformFn = void (*)(float* y, int64_t plane, int64_t width, const float* m,
+                                   int64_t xi_stride, int64_t o_stride, int64_t outputs,
+                                   const float* b, const OutputGroup& tiles);
+void output_transform_avx512(float* y, int64_t plane, int64_t width, const float* m, int64_t xi_stride,
+                             int64_t o_stride, int64_t outputs, const float* b, const OutputGroup& tiles);
+
+}  // namespace winograd
+}  // namespace mdlfast::cpu
