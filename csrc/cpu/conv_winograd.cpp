@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 
 #include "common/isa.h"
 #include "common/threads.h"
@@ -73,25 +72,26 @@ AlignedFloats transformed_weights(const float* w, const ConvShape& s, int mr, in
 // The input and output descriptions of tiles first .. first + count − 1 (count <= 16) of the batch.
 void describe_group(InputGroup& in, OutputGroup& out, const ConvShape& s, const Tiling& t,
                     int64_t first, int64_t count) {
-  std::fill(std::begin(in.row_valid), std::end(in.row_valid), 0);
-  std::fill(std::begin(in.col_valid), std::end(in.col_valid), 0);
-  for (int lane = 0; lane < kGroupTiles; ++lane) {
-    in.x_index[lane] = 0;
+  for (int slot = 0; slot < kGroupTiles; ++slot) {
+    const int lane = lane_of_slot(slot);
+    in.x_offset[slot] = 0;
     out.y_offset[lane] = 0;
-    std::fill(std::begin(out.store_mask[lane]), std::end(out.store_mask[lane]), 0);
+    for (int i = 0; i < kPatch; ++i) in.load_mask[i][slot] = 0;
+    for (int i = 0; i < kTile; ++i) out.store_mask[lane][i] = 0;
     if (lane >= count) continue;
     const int64_t tile = first + lane, img = tile / t.per_image(), r = tile % t.per_image();
     const int64_t oh0 = r / t.cols * kTile, ow0 = r % t.cols * kTile;
     const int64_t ih0 = oh0 - s.ph, iw0 = ow0 - s.pw;
-    in.x_index[lane] = static_cast<int32_t>(img * s.c * s.h * s.w + ih0 * s.w + iw0);
-    for (int i = 0; i < kPatch; ++i) {
-      if (ih0 + i >= 0 && ih0 + i < s.h) in.row_valid[i] |= static_cast<uint16_t>(1u << lane);
-      if (iw0 + i >= 0 && iw0 + i < s.w) in.col_valid[i] |= static_cast<uint16_t>(1u << lane);
-    }
+    in.x_offset[slot] = img * s.c * s.h * s.w + ih0 * s.w + iw0;
+    unsigned columns = 0;
+    for (int j = 0; j < kPatch; ++j)
+      if (iw0 + j >= 0 && iw0 + j < s.w) columns |= 1u << j;
+    for (int i = 0; i < kPatch; ++i)
+      in.load_mask[i][slot] = ih0 + i >= 0 && ih0 + i < s.h ? static_cast<uint8_t>(columns) : 0;
     out.y_offset[lane] = img * s.o * s.pixels() + oh0 * s.ow + ow0;
-    const unsigned columns = static_cast<unsigned>(std::min(kTile, s.ow - ow0));
+    const unsigned written = static_cast<unsigned>(std::min(kTile, s.ow - ow0));
     for (int i = 0; i < kTile; ++i)
-      out.store_mask[lane][i] = oh0 + i < s.oh ? static_cast<uint8_t>((1u << columns) - 1) : 0;
+      out.store_mask[lane][i] = oh0 + i < s.oh ? static_cast<uint8_t>((1u << written) - 1) : 0;
   }
 }
 
@@ -126,8 +126,6 @@ bool winograd_applies(const ConvShape& s, const float* w) {
   if (active_isa() != Isa::avx512) return false;
   if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
   if (s.c < kMinChannels || s.o < kMinChannels) return false;
-  // The gathers index x with 32-bit offsets (a patch reaches at most 6 rows + 6 past its corner).
-  if (s.n * s.c * s.h * s.w + kPatch * (s.w + 1) > std::numeric_limits<int32_t>::max()) return false;
   return std::all_of(w, w + s.o * s.c * 9, [](float v) { return std::isfinite(v); });
 }
 
@@ -140,8 +138,11 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
   const Tiling t = tiling(s);
   const int64_t tiles = s.n * t.per_image(), blocks = ceil_div(tiles, kBlockTiles);
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), blocks)));
-  // Per thread: V [36][C][32 tiles] (the micro-kernel's B panels), M [36][mr][32 tiles].
-  const int64_t v_size = kTransformed * s.c * kBlockTiles, m_size = kTransformed * uk.mr * kBlockTiles;
+  // Per thread: V [36][C][32 tiles] (the micro-kernel's B panels), M [36][mr][32 tiles]. The V
+  // panels are a cache line more than C·32 apart: the input transform writes the 36 of them at
+  // once, and at a multiple of 4 KiB apart they would all fall in the same L1 set.
+  const int64_t v_panel = s.c * kBlockTiles + 16;
+  const int64_t v_size = kTransformed * v_panel, m_size = kTransformed * uk.mr * kBlockTiles;
   const int64_t scratch_size = v_size + m_size;
   // Zeroed so that the lanes of absent tiles hold numbers, not whatever the allocator left.
   AlignedFloats scratch = aligned_floats(team * scratch_size);
@@ -158,14 +159,14 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
     uint32_t non_finite = 0;
     for (int g = 0; g < groups; ++g) {
       describe_group(in[g], out[g], s, t, first + g * kGroupTiles, std::min<int64_t>(kGroupTiles, count - g * kGroupTiles));
-      non_finite |= static_cast<uint32_t>(input_transform(v + g * kGroupTiles, s.c * kBlockTiles, kBlockTiles, x,
+      non_finite |= static_cast<uint32_t>(input_transform(v + g * kGroupTiles, v_panel, kBlockTiles, x,
                                                           s.h * s.w, s.w, s.c, in[g]))
                     << (g * kGroupTiles);
     }
     for (int64_t p = 0; p < panels; ++p) {
       const int rows = static_cast<int>(std::min<int64_t>(uk.mr, s.o - p * uk.mr));
       for (int xi = 0; xi < kTransformed; ++xi)
-        uk.run(s.c, u.get() + (xi * panels + p) * s.c * uk.mr, v + xi * s.c * kBlockTiles,
+        uk.run(s.c, u.get() + (xi * panels + p) * s.c * uk.mr, v + xi * v_panel,
                m + xi * uk.mr * kBlockTiles, kBlockTiles, rows, static_cast<int>(count), false);
       for (int g = 0; g < groups; ++g)
         output_transform(y + p * uk.mr * s.pixels(), s.pixels(), s.ow, m + g * kGroupTiles, uk.mr * kBlockTiles,

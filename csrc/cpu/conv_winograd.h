@@ -30,15 +30,16 @@ namespace winograd {
 constexpr int kTransformed = 36;  // 6×6 transformed elements ξ = 6·k + l per tile
 constexpr int kGroupTiles = 16;   // tiles per vector in the transforms
 
-// Sixteen tiles' input patches: the top-left corner of tile t's 6×6 patch is x[x_index[t]] of
-// channel 0 (relative to x's start; it may lie in the padding). Row i of the patch is inside the
-// input for the tiles whose bit is set in row_valid[i], column j likewise in col_valid[j]; the
-// rest reads as zero. Absent tiles have no bits set.
+// Sixteen tiles' input patches, by load slot: slot s holds tile lane_of_slot(s) of the group (the
+// order in which the in-register transpose delivers them). Row i of that tile's 6×6 patch starts
+// at x[x_offset[s] + i·width] of channel 0 (the corner may lie in the padding: offsets are relative
+// to x's start and can be negative) and reads the columns whose bits are set in load_mask[i][s],
+// zero for the rest (padding, absent tiles).
 struct InputGroup {
-  alignas(64) int32_t x_index[kGroupTiles];
-  uint16_t row_valid[6];
-  uint16_t col_valid[6];
+  int64_t x_offset[kGroupTiles];
+  uint8_t load_mask[6][kGroupTiles];
 };
+constexpr int lane_of_slot(int s) { return (s & ~12) | (s & 4) << 1 | (s & 8) >> 1; }
 
 // Sixteen tiles' outputs: tile t's 4×4 block starts at y[y_offset[t]] of channel 0; row i writes
 // the columns whose bits are set in store_mask[t][i] (none for rows past the output's bottom edge

@@ -1,8 +1,9 @@
 // The Winograd F(4×4, 3×3) transforms compiled for AVX-512, sixteen tiles per vector (lane t is
 // tile t), so the transformed values land as whole vectors in the micro-kernel's packed panels.
-// Patches overlap by two pixels and tiles of a group may sit on different rows or images, so the
-// input is gathered (with masks for the padding); the output is turned back into rows of four
-// pixels per tile by an in-lane 4×4 transpose and written with masked 128-bit stores.
+// Patches overlap by two pixels and tiles of a group may sit on different rows or images, so each
+// patch row is loaded on its own (masked for the padding) and sixteen of them are transposed into
+// columns: on Zen 4 that is several times faster than gathering. The output is turned back into
+// rows of four pixels per tile by an in-lane 4×4 transpose and written with masked 128-bit stores.
 #include <immintrin.h>
 
 #include "cpu/conv_winograd.h"
@@ -47,29 +48,56 @@ inline void tiles_to_rows(const __m512 r[4], __m512 out[4]) {
   out[3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(hi01), _mm512_castps_pd(hi23)));
 }
 
+// d[j] = column j of row i of the sixteen patches (lane p: tile p). Slots s and s + 8 share a
+// register, the halves are transposed 8×8 at once, and the last step interleaves the 128-bit
+// lanes of slots 0-3, 8-11, 4-7, 12-15: hence lane_of_slot.
+inline void load_patch_row(uintptr_t xc, const InputGroup& tiles, int i, int64_t row_offset, __m512 d[6]) {
+  __m512 r[8];
+  for (int k = 0; k < 8; ++k) {
+    const auto at = [&](int slot) {
+      return reinterpret_cast<const float*>(xc + (tiles.x_offset[slot] + row_offset) * sizeof(float));
+    };
+    const __m256 lo = _mm256_maskz_loadu_ps(tiles.load_mask[i][k], at(k));
+    const __m256 hi = _mm256_maskz_loadu_ps(tiles.load_mask[i][k + 8], at(k + 8));
+    r[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+  }
+  __m512 t[8];
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  // u[j] (j < 4): column j of slots 0-3 in 128-bit lane 0, column j + 4 in lane 1, and the same
+  // for slots 8-11 in lanes 2, 3; u[4 + j] likewise for slots 4-7 and 12-15.
+  __m512 u[8];
+  for (int h = 0; h < 2; ++h) {
+    u[4 * h] = _mm512_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    u[4 * h + 1] = _mm512_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+    u[4 * h + 2] = _mm512_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    u[4 * h + 3] = _mm512_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+  }
+  d[0] = _mm512_shuffle_f32x4(u[0], u[4], 0x88);
+  d[1] = _mm512_shuffle_f32x4(u[1], u[5], 0x88);
+  d[2] = _mm512_shuffle_f32x4(u[2], u[6], 0x88);
+  d[3] = _mm512_shuffle_f32x4(u[3], u[7], 0x88);
+  d[4] = _mm512_shuffle_f32x4(u[0], u[4], 0xDD);
+  d[5] = _mm512_shuffle_f32x4(u[1], u[5], 0xDD);
+}
+
 }  // namespace
 
 uint16_t input_transform_avx512(float* v, int64_t xi_stride, int64_t c_stride, const float* x,
                                 int64_t plane, int64_t width, int64_t channels, const InputGroup& tiles) {
-  const __m512i corner = _mm512_load_si512(tiles.x_index);
-  __m512i index[6][6];
-  __mmask16 valid[6][6];
-  for (int i = 0; i < 6; ++i)
-    for (int j = 0; j < 6; ++j) {
-      index[i][j] = _mm512_add_epi32(corner, _mm512_set1_epi32(static_cast<int32_t>(i * width + j)));
-      valid[i][j] = tiles.row_valid[i] & tiles.col_valid[j];
-    }
   // An infinity or NaN anywhere in a tile's patch reaches some of its V (every pixel has a
   // non-zero coefficient), and sums keep it: inf + finite = inf, inf − inf = NaN.
   __m512 sums[6];
   for (int k = 0; k < 6; ++k) sums[k] = _mm512_setzero_ps();
   for (int64_t c = 0; c < channels; ++c) {
-    const float* xc = x + c * plane;
+    // Integer arithmetic: a corner in the padding is before x, and masked loads never touch it.
+    const uintptr_t xc = reinterpret_cast<uintptr_t>(x + c * plane);
     __m512 t[6][6];
     for (int i = 0; i < 6; ++i) {
       __m512 d[6];
-      for (int j = 0; j < 6; ++j)
-        d[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid[i][j], index[i][j], xc, 4);
+      load_patch_row(xc, tiles, i, i * width, d);
       input_1d(d, t[i]);
     }
     float* vc = v + c * c_stride;
