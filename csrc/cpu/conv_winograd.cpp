@@ -41,31 +41,14 @@ Tiling tiling(const ConvShape& s) { return {ceil_div(s.oh, kTile), ceil_div(s.ow
 
 // U = G g Gᵀ for every weight plane g = w[o, c], in the micro-kernel's A panels:
 // u[((ξ·panels + o / mr)·C + c)·mr + o % mr], zero for the rows past O in the last panel.
-// Computed in double: the transform's thirds and twenty-fourths are rounded once, at the end.
-AlignedFloats transformed_weights(const float* w, const ConvShape& s, int mr, int64_t panels) {
-  static constexpr double G[kPatch][3] = {{1.0 / 4, 0, 0},
-                                          {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                          {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                          {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                          {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                          {0, 0, 1}};
-  const int64_t size = kTransformed * panels * s.c * mr;
-  AlignedFloats u = aligned_floats(size);
-  std::fill(u.get(), u.get() + size, 0.0f);
+AlignedFloats transformed_weights(WeightTransformFn transform, const float* w, const ConvShape& s, int mr,
+                                  int64_t panels) {
+  AlignedFloats u = aligned_floats(kTransformed * panels * s.c * mr);
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), s.o * s.c >> 10)));
 #pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-  for (int64_t o = 0; o < s.o; ++o)
-    for (int64_t c = 0; c < s.c; ++c) {
-      const float* g = w + (o * s.c + c) * 9;
-      double gg[kPatch][3];  // G g
-      for (int k = 0; k < kPatch; ++k)
-        for (int j = 0; j < 3; ++j) gg[k][j] = G[k][0] * g[j] + G[k][1] * g[3 + j] + G[k][2] * g[6 + j];
-      float* dst = u.get() + ((o / mr) * s.c + c) * mr + o % mr;
-      for (int k = 0; k < kPatch; ++k)
-        for (int l = 0; l < kPatch; ++l)
-          dst[(k * kPatch + l) * panels * s.c * mr] =
-              static_cast<float>(gg[k][0] * G[l][0] + gg[k][1] * G[l][1] + gg[k][2] * G[l][2]);
-    }
+  for (int64_t p = 0; p < panels; ++p)
+    transform(u.get() + p * s.c * mr, panels * s.c * mr, w + p * mr * s.c * 9, s.c,
+              static_cast<int>(std::min<int64_t>(mr, s.o - p * mr)), mr);
   return u;
 }
 
@@ -134,7 +117,7 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
   const InputTransformFn input_transform = input_transform_avx512;
   const OutputTransformFn output_transform = output_transform_avx512;
   const int64_t panels = ceil_div(s.o, uk.mr);
-  const AlignedFloats u = transformed_weights(w, s, uk.mr, panels);
+  const AlignedFloats u = transformed_weights(weight_transform_avx512, w, s, uk.mr, panels);
   const Tiling t = tiling(s);
   const int64_t tiles = s.n * t.per_image(), blocks = ceil_div(tiles, kBlockTiles);
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), blocks)));

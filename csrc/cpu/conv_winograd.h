@@ -30,6 +30,13 @@ namespace winograd {
 constexpr int kTransformed = 36;  // 6×6 transformed elements ξ = 6·k + l per tile
 constexpr int kGroupTiles = 16;   // tiles per vector in the transforms
 
+// u[ξ·xi_stride + c·mr + i] = U[ξ] = (G g Gᵀ)[ξ] of the weight plane g = w[i, c] (w [rows][channels]
+// [3][3]) for c < channels and i < rows <= mr <= 16; zero for rows <= i < mr. One micro-kernel A
+// panel per ξ.
+using WeightTransformFn = void (*)(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows,
+                                   int mr);
+void weight_transform_avx512(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows, int mr);
+
 // Sixteen tiles' input patches, by load slot: slot s holds tile lane_of_slot(s) of the group (the
 // order in which the in-register transpose delivers them). Row i of that tile's 6×6 patch starts
 // at x[x_offset[s] + i·width] of channel 0 (the corner may lie in the padding: offsets are relative

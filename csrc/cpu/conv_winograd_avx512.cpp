@@ -27,6 +27,21 @@ inline void input_1d(const __m512 z[6], __m512 r[6]) {
   r[5] = _mm512_fmadd_ps(four, z[1], _mm512_fnmadd_ps(five, z[3], z[5]));
 }
 
+// r = G z for the three values z of a weight row or column (G rows: 1/4 0 0 / -1/6 -1/6 -1/6 /
+// -1/6 1/6 -1/6 / 1/24 1/12 1/6 / 1/24 -1/12 1/6 / 0 0 1).
+inline void weight_1d(const __m512 z[3], __m512 r[6]) {
+  const __m512 outer = _mm512_add_ps(z[0], z[2]);
+  const __m512 sixth = _mm512_set1_ps(-1.0f / 6.0f);
+  const __m512 quarter_outer = _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 24.0f), z[0], _mm512_mul_ps(_mm512_set1_ps(1.0f / 6.0f), z[2]));
+  const __m512 twelfth = _mm512_mul_ps(_mm512_set1_ps(1.0f / 12.0f), z[1]);
+  r[0] = _mm512_mul_ps(_mm512_set1_ps(0.25f), z[0]);
+  r[1] = _mm512_mul_ps(sixth, _mm512_add_ps(outer, z[1]));
+  r[2] = _mm512_mul_ps(sixth, _mm512_sub_ps(outer, z[1]));
+  r[3] = _mm512_add_ps(quarter_outer, twelfth);
+  r[4] = _mm512_sub_ps(quarter_outer, twelfth);
+  r[5] = z[2];
+}
+
 // s = Aᵀ m (Aᵀ rows: 1 1 1 1 1 0 / 0 1 -1 2 -2 0 / 0 1 1 4 4 0 / 0 1 -1 8 -8 1).
 inline void output_1d(const __m512 m[6], __m512 s[4]) {
   const __m512 p = _mm512_add_ps(m[1], m[2]), q = _mm512_sub_ps(m[1], m[2]);
@@ -84,6 +99,29 @@ inline void load_patch_row(uintptr_t xc, const InputGroup& tiles, int i, int64_t
 }
 
 }  // namespace
+
+void weight_transform_avx512(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows, int mr) {
+  // Lane i: output channel i, whose planes are channels·9 floats apart.
+  const __mmask16 present = static_cast<__mmask16>((1u << rows) - 1), panel = static_cast<__mmask16>((1u << mr) - 1);
+  const __m512i planes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(static_cast<int32_t>(channels * 9)));
+  for (int64_t c = 0; c < channels; ++c) {
+    __m512 gg[6][3];  // G g
+    for (int j = 0; j < 3; ++j) {
+      __m512 column[3];
+      for (int i = 0; i < 3; ++i)
+        column[i] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), present, planes, w + c * 9 + 3 * i + j, 4);
+      __m512 r[6];
+      weight_1d(column, r);
+      for (int k = 0; k < 6; ++k) gg[k][j] = r[k];
+    }
+    for (int k = 0; k < 6; ++k) {
+      __m512 r[6];
+      weight_1d(gg[k], r);
+      for (int l = 0; l < 6; ++l) _mm512_mask_storeu_ps(u + (6 * k + l) * xi_stride + c * mr, panel, r[l]);
+    }
+  }
+}
 
 uint16_t input_transform_avx512(float* v, int64_t xi_stride, int64_t c_stride, const float* x,
                                 int64_t plane, int64_t width, int64_t channels, const InputGroup& tiles) {
