@@ -1,4 +1,5 @@
-"""conv2d's Winograd F(4×4, 3×3) path (3×3, stride 1, 16 or more channels, AVX-512) against the
+"""conv2d's Winograd F(4×4, 3×3) path (3×3, stride 1, 16 or more channels, 16 or more tiles,
+AVX-512) against the
 float64 reference on every ISA path and on 1 and 2 threads, with NaN-poisoned outputs: partial
 tiles at the right and bottom edges, images smaller than a tile, blocks of tiles spanning images,
 paddings 0 to 2, channel counts that fill no whole panel; the input gradient (a stride-1
@@ -18,10 +19,10 @@ from _checks import assert_close, rng_for, using_isa
 CASES = [
     (2, 16, 9, 9, 16, 1),  # a partial tile at the right and bottom edges
     (3, 16, 14, 14, 16, 1),  # 48 tiles: a block spanning images, then a half-empty block
-    (1, 17, 3, 2, 19, 1),  # an image smaller than one tile; channels that fill no vector
-    (1, 16, 1, 1, 16, 1),  # a single output pixel
+    (16, 17, 3, 2, 19, 1),  # images smaller than one tile; channels that fill no vector
+    (16, 16, 1, 1, 16, 1),  # a single output pixel per image
     (3, 16, 7, 11, 20, 0),  # no padding
-    (1, 20, 5, 6, 33, 2),  # padding 2 (the input gradient of an unpadded layer)
+    (4, 20, 5, 6, 33, 2),  # padding 2 (the input gradient of an unpadded layer)
     (2, 40, 13, 10, 24, (1, 0)),  # padding on the rows only
     (2, 64, 32, 32, 64, 1),  # ResNet's 64-channel layer
     (2, 128, 16, 16, 128, 1),  # ResNet's 128-channel layer
@@ -132,7 +133,7 @@ def test_non_finite_weights_take_the_direct_path(isa):
 
 
 def test_shapes_outside_the_path_do_not_take_it():
-    x = np.zeros((1, 16, 8, 8), np.float32)
+    x = np.zeros((4, 16, 8, 8), np.float32)  # 16 tiles of 4×4 outputs
     w = np.zeros((16, 16, 3, 3), np.float32)
     with using_isa("avx512" if "avx512" in _cpu.supported_isas() else _cpu.active_isa()):
         expected = "avx512" in _cpu.supported_isas()
@@ -144,6 +145,10 @@ def test_shapes_outside_the_path_do_not_take_it():
         assert not _uses_winograd(x, w[:15], 1)  # too few output channels
         assert not _uses_winograd(x, np.zeros((16, 16, 5, 5), np.float32), 2)  # 5×5
         assert not _uses_winograd(x[:0], w, 1)  # empty batch
+        assert not _uses_winograd(x[:3], w, 1)  # fewer tiles than a vector
+        wide = np.zeros((2048, 16, 3, 3), np.float32)  # 32768 weight planes: 32 tiles pay for them
+        assert _uses_winograd(np.zeros((8, 16, 8, 8), np.float32), wide, 1) == expected
+        assert not _uses_winograd(x, wide, 1)
 
 
 def test_same_result_on_one_and_two_threads(isa):

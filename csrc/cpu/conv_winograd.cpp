@@ -29,8 +29,13 @@ constexpr int64_t kTile = 4;   // outputs per tile side
 constexpr int64_t kPatch = 6;  // inputs per patch side
 constexpr int64_t kBlockTiles = 2 * kGroupTiles;
 // Below this many input or output channels the transforms cost more than the products save:
-// the channel-vectorised direct kernel is faster (measured on Zen 4; see the benchmark notes).
+// the channel-vectorised direct kernel is faster (measured on Zen 4).
 constexpr int64_t kMinChannels = 16;
+// Transforming the weights costs about as much per (o, c) pair as the products save on this many
+// tiles (Zen 4: U = 36 floats per pair, mostly page faults and cache misses once it outgrows L2),
+// so a call needs at least one tile per this many pairs, and a vector of tiles.
+constexpr int64_t kChannelPairsPerTile = 1024;
+constexpr int64_t kMinTiles = kGroupTiles;
 
 struct Tiling {
   int64_t rows, cols;  // tiles per image, down and across
@@ -81,12 +86,13 @@ void describe_group(InputGroup& in, OutputGroup& out, const ConvShape& s, const 
 // One tile's outputs by the direct convolution, for patches holding an infinity or NaN: Winograd's
 // transforms would carry them to all sixteen outputs of the tile (and turn infinities into NaN),
 // where the direct sum reaches only the outputs whose 3×3 window holds them.
+// Output channels o_begin .. o_end − 1 only.
 void direct_tile(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
-                 const Tiling& t, int64_t tile) {
+                 const Tiling& t, int64_t tile, int64_t o_begin, int64_t o_end) {
   const int64_t img = tile / t.per_image(), r = tile % t.per_image();
   const int64_t oh0 = r / t.cols * kTile, ow0 = r % t.cols * kTile;
   const float* xi = x + img * s.c * s.h * s.w;
-  for (int64_t o = 0; o < s.o; ++o)
+  for (int64_t o = o_begin; o < o_end; ++o)
     for (int64_t oh = oh0; oh < std::min(oh0 + kTile, s.oh); ++oh)
       for (int64_t ow = ow0; ow < std::min(ow0 + kTile, s.ow); ++ow) {
         float sum = 0.0f;
@@ -109,6 +115,8 @@ bool winograd_applies(const ConvShape& s, const float* w) {
   if (active_isa() != Isa::avx512) return false;
   if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
   if (s.c < kMinChannels || s.o < kMinChannels) return false;
+  const int64_t tiles = s.n * tiling(s).per_image();
+  if (tiles < std::max(kMinTiles, s.o * s.c / kChannelPairsPerTile)) return false;
   return std::all_of(w, w + s.o * s.c * 9, [](float v) { return std::isfinite(v); });
 }
 
@@ -120,7 +128,12 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
   const AlignedFloats u = transformed_weights(weight_transform_avx512, w, s, uk.mr, panels);
   const Tiling t = tiling(s);
   const int64_t tiles = s.n * t.per_image(), blocks = ceil_div(tiles, kBlockTiles);
-  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), blocks)));
+  // With fewer blocks than threads (a deep layer on small images), each block's output channels
+  // are cut into slices of whole panels, at the price of transforming its input once per slice.
+  // The panels are the same however they are sliced, so the result does not change.
+  const int64_t slices = std::min(panels, std::max<int64_t>(1, ceil_div(2 * num_threads(), blocks)));
+  const int64_t units = blocks * slices;
+  const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
   // Per thread: V [36][C][32 tiles] (the micro-kernel's B panels), M [36][mr][32 tiles]. The V
   // panels are a cache line more than C·32 apart: the input transform writes the 36 of them at
   // once, and at a multiple of 4 KiB apart they would all fall in the same L1 set.
@@ -132,10 +145,12 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
   std::fill(scratch.get(), scratch.get() + team * scratch_size, 0.0f);
 
 #pragma omp parallel for num_threads(team) schedule(dynamic) if (team > 1)
-  for (int64_t block = 0; block < blocks; ++block) {
+  for (int64_t unit = 0; unit < units; ++unit) {
     float* v = scratch.get() + omp_get_thread_num() * scratch_size;
     float* m = v + v_size;
+    const int64_t block = unit / slices, slice = unit % slices;
     const int64_t first = block * kBlockTiles, count = std::min(kBlockTiles, tiles - first);
+    const int64_t p_begin = panels * slice / slices, p_end = panels * (slice + 1) / slices;
     const int groups = static_cast<int>(ceil_div(count, kGroupTiles));
     InputGroup in[2];
     OutputGroup out[2];
@@ -146,7 +161,7 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
                                                           s.h * s.w, s.w, s.c, in[g]))
                     << (g * kGroupTiles);
     }
-    for (int64_t p = 0; p < panels; ++p) {
+    for (int64_t p = p_begin; p < p_end; ++p) {
       const int rows = static_cast<int>(std::min<int64_t>(uk.mr, s.o - p * uk.mr));
       for (int xi = 0; xi < kTransformed; ++xi)
         uk.run(s.c, u.get() + (xi * panels + p) * s.c * uk.mr, v + xi * v_panel,
@@ -156,7 +171,8 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
                          kBlockTiles, rows, b ? b + p * uk.mr : nullptr, out[g]);
     }
     for (int64_t lane = 0; lane < count; ++lane)
-      if (non_finite >> lane & 1u) direct_tile(y, x, w, b, s, t, first + lane);
+      if (non_finite >> lane & 1u)
+        direct_tile(y, x, w, b, s, t, first + lane, p_begin * uk.mr, std::min(s.o, p_end * uk.mr));
   }
 }
 
