@@ -66,12 +66,19 @@ inline void tiles_to_rows(const __m512 r[4], __m512 out[4]) {
 // d[j] = column j of row i of the sixteen patches (lane p: tile p). Slots s and s + 8 share a
 // register, the halves are transposed 8×8 at once, and the last step interleaves the 128-bit
 // lanes of slots 0-3, 8-11, 4-7, 12-15: hence lane_of_slot.
-inline void load_patch_row(uintptr_t xc, const InputGroup& tiles, int i, int64_t row_offset, __m512 d[6]) {
+constexpr int64_t kPrefetchPlanes = 2;
+
+inline void load_patch_row(uintptr_t xc, const InputGroup& tiles, int i, int64_t row_offset,
+                           int64_t ahead, __m512 d[6]) {
   __m512 r[8];
   for (int k = 0; k < 8; ++k) {
     const auto at = [&](int slot) {
       return reinterpret_cast<const float*>(xc + (tiles.x_offset[slot] + row_offset) * sizeof(float));
     };
+    // The same rows of a later channel (a plane further on): planes are too far apart for the
+    // hardware prefetcher to follow.
+    _mm_prefetch(reinterpret_cast<const char*>(at(k) + ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(at(k + 8) + ahead), _MM_HINT_T0);
     const __m256 lo = _mm256_maskz_loadu_ps(tiles.load_mask[i][k], at(k));
     const __m256 hi = _mm256_maskz_loadu_ps(tiles.load_mask[i][k + 8], at(k + 8));
     r[k] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
@@ -135,7 +142,7 @@ uint16_t input_transform_avx512(float* v, int64_t xi_stride, int64_t c_stride, c
     __m512 t[6][6];
     for (int i = 0; i < 6; ++i) {
       __m512 d[6];
-      load_patch_row(xc, tiles, i, i * width, d);
+      load_patch_row(xc, tiles, i, i * width, kPrefetchPlanes * plane, d);
       input_1d(d, t[i]);
     }
     float* vc = v + c * c_stride;
@@ -173,6 +180,12 @@ void output_transform_avx512(float* y, int64_t plane, int64_t width, const float
       for (int i = 0; i < 4; ++i) out[i][j] = _mm512_add_ps(s[i], bias);
     }
     float* yo = y + o * plane;
+    // The rows of the next channel, a plane further on: their lines are read for ownership
+    // before the stores can complete, and the hardware prefetcher does not follow the stride.
+    if (o + 1 < outputs)
+      for (int tile = 0; tile < 16; tile += 4)
+        for (int i = 0; i < 4; ++i)
+          _mm_prefetch(reinterpret_cast<const char*>(yo + plane + tiles.y_offset[tile] + i * width), _MM_HINT_T0);
     for (int i = 0; i < 4; ++i) {
       __m512 rows[4];
       tiles_to_rows(out[i], rows);
