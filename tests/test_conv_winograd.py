@@ -1,5 +1,5 @@
 """conv2d's Winograd F(4×4, 3×3) path (3×3, stride 1, 16 or more channels, 16 or more tiles,
-AVX-512) against the
+AVX-512 or AVX2) against the
 float64 reference on every ISA path and on 1 and 2 threads, with NaN-poisoned outputs: partial
 tiles at the right and bottom edges, images smaller than a tile, blocks of tiles spanning images,
 paddings 0 to 2, channel counts that fill no whole panel; the input gradient (a stride-1
@@ -28,6 +28,7 @@ CASES = [
     (2, 128, 16, 16, 128, 1),  # ResNet's 128-channel layer
 ]
 IDS = [str(case) for case in CASES]
+_WINOGRAD_ISAS = ("avx512", "avx2")
 
 
 def _pair(v):
@@ -63,7 +64,7 @@ def _as64(*arrays):
 def test_forward_matches_reference(case, isa, threads):
     _, x, w, b = _inputs(case, "winograd-fwd")
     padding = case[-1]
-    assert _uses_winograd(x, w, padding) == (isa == "avx512")
+    assert _uses_winograd(x, w, padding) == (isa in _WINOGRAD_ISAS)
     expected = reference.conv2d(*_as64(x, w, b), padding=padding)
     k = case[1] * 9
     assert_close(poisoned_conv2d(x, w, b, padding), expected, k, name="y")
@@ -78,7 +79,7 @@ def test_backward_matches_reference(case, isa, threads):
     # dx is the convolution of dy with the flipped, transposed weights and padding 2 − p.
     flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].swapaxes(0, 1))
     ph, pw = _pair(padding)
-    assert _uses_winograd(dy, flipped, (2 - ph, 2 - pw)) == (isa == "avx512")
+    assert _uses_winograd(dy, flipped, (2 - ph, 2 - pw)) == (isa in _WINOGRAD_ISAS)
     expected = reference.conv2d_backward(*_as64(dy, x, w), padding=padding)
     dx, dw, db = (np.full(a.shape, np.nan, dtype=np.float32) for a in (x, w, w[:, 0, 0, 0]))
     _cpu.conv2d_backward(dx, dw, db, dy, x, w, (1, 1), (ph, pw), (1, 1), 1)
@@ -104,7 +105,7 @@ def _non_finite_input(case, tag):
 def test_non_finite_inputs_reach_the_outputs_the_direct_convolution_gives_them(case, isa, threads):
     x, w, b = _non_finite_input(case, "winograd-nonfinite")
     padding = case[-1]
-    assert _uses_winograd(x, w, padding) == (isa == "avx512")
+    assert _uses_winograd(x, w, padding) == (isa in _WINOGRAD_ISAS)
     expected = reference.conv2d(*_as64(x, w, b), padding=padding)
     assert np.isnan(expected).any() and np.isinf(expected).any() and np.isfinite(expected).any()
     assert_close(poisoned_conv2d(x, w, b, padding), expected, case[1] * 9, name="y")
@@ -135,8 +136,9 @@ def test_non_finite_weights_take_the_direct_path(isa):
 def test_shapes_outside_the_path_do_not_take_it():
     x = np.zeros((4, 16, 8, 8), np.float32)  # 16 tiles of 4×4 outputs
     w = np.zeros((16, 16, 3, 3), np.float32)
-    with using_isa("avx512" if "avx512" in _cpu.supported_isas() else _cpu.active_isa()):
-        expected = "avx512" in _cpu.supported_isas()
+    best = next((name for name in _WINOGRAD_ISAS if name in _cpu.supported_isas()), _cpu.active_isa())
+    with using_isa(best):
+        expected = best in _WINOGRAD_ISAS
         assert _uses_winograd(x, w, 1) == expected
         assert not _cpu.conv2d_uses_winograd(x, w, (2, 2), (1, 1), (1, 1), 1)  # stride
         assert not _cpu.conv2d_uses_winograd(x, w, (1, 1), (2, 2), (2, 2), 1)  # dilation

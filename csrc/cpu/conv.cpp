@@ -1,6 +1,6 @@
 // The convolution forward pass: which kernel runs a layer, and the per-image drivers of the two
 // direct kernels.
-//   - 3×3, stride 1, enough channels (AVX-512): Winograd F(4×4, 3×3) (conv_winograd.h);
+//   - 3×3, stride 1, enough channels and tiles (AVX2 / AVX-512): Winograd F(4×4, 3×3) (conv_winograd.h);
 //   - a vector or more of output channels per group (AVX2 / AVX-512): the channel-vectorised
 //     implicit GEMM (conv_channels.h), any stride;
 //   - at most 16 output channels per group and width stride 1: the spatially vectorised direct

@@ -1,6 +1,6 @@
 // The Winograd F(4×4, 3×3) driver: weights transformed once per call into the micro-kernel's
 // packed panels, then blocks of tiles shared out among the threads. A block is one packed panel
-// of V (the micro-kernel's nr = 32 tiles) for all 36 ξ and all input channels; for each panel of
+// of V (the micro-kernel's nr: 32 tiles on AVX-512, 16 on AVX2) for all 36 ξ and all input channels; for each panel of
 // output channels it runs the 36 products into M and transforms M straight out to y, so V and M
 // live in one thread's L2 for the whole block. Blocks are numbered over the batch's tiles, not per
 // image, so that small images (ResNet's 16×16 layers: 16 tiles) still fill whole panels. Each
@@ -27,7 +27,23 @@ namespace {
 
 constexpr int64_t kTile = 4;   // outputs per tile side
 constexpr int64_t kPatch = 6;  // inputs per patch side
-constexpr int64_t kBlockTiles = 2 * kGroupTiles;
+constexpr int kMaxGroups = 2;  // vectors of tiles per block: the micro-kernels' nr is two vectors
+
+// The micro-kernel and the transforms of an ISA path (one of tiles per vector: its nr is the block).
+struct Kernels {
+  GemmUkernel gemm;
+  int width;
+  WeightTransformFn weights;
+  InputTransformFn input;
+  OutputTransformFn output;
+};
+
+Kernels active_kernels() {
+  if (active_isa() == Isa::avx512)
+    return {gemm_ukernel_avx512(), 16, weight_transform_avx512, input_transform_avx512, output_transform_avx512};
+  return {gemm_ukernel_avx2(), 8, weight_transform_avx2, input_transform_avx2, output_transform_avx2};
+}
+
 // Below this many input or output channels the transforms cost more than the products save:
 // the channel-vectorised direct kernel is faster (measured on Zen 4).
 constexpr int64_t kMinChannels = 16;
@@ -35,7 +51,7 @@ constexpr int64_t kMinChannels = 16;
 // tiles (Zen 4: U = 36 floats per pair, mostly page faults and cache misses once it outgrows L2),
 // so a call needs at least one tile per this many pairs, and a vector of tiles.
 constexpr int64_t kChannelPairsPerTile = 1024;
-constexpr int64_t kMinTiles = kGroupTiles;
+constexpr int64_t kMinTiles = 16;
 
 struct Tiling {
   int64_t rows, cols;  // tiles per image, down and across
@@ -57,11 +73,12 @@ AlignedFloats transformed_weights(WeightTransformFn transform, const float* w, c
   return u;
 }
 
-// The input and output descriptions of tiles first .. first + count − 1 (count <= 16) of the batch.
-void describe_group(InputGroup& in, OutputGroup& out, const ConvShape& s, const Tiling& t,
+// The input and output descriptions of tiles first .. first + count − 1 (count <= width) of the
+// batch, for vectors of `width` tiles.
+void describe_group(InputGroup& in, OutputGroup& out, const ConvShape& s, const Tiling& t, int width,
                     int64_t first, int64_t count) {
-  for (int slot = 0; slot < kGroupTiles; ++slot) {
-    const int lane = lane_of_slot(slot);
+  for (int slot = 0; slot < width; ++slot) {
+    const int lane = lane_of_slot(slot, width);
     in.x_offset[slot] = 0;
     out.y_offset[lane] = 0;
     for (int i = 0; i < kPatch; ++i) in.load_mask[i][slot] = 0;
@@ -112,7 +129,7 @@ void direct_tile(float* y, const float* x, const float* w, const float* b, const
 }  // namespace
 
 bool winograd_applies(const ConvShape& s, const float* w) {
-  if (active_isa() != Isa::avx512) return false;
+  if (active_isa() != Isa::avx512 && active_isa() != Isa::avx2) return false;
   if (s.kh != 3 || s.kw != 3 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
   if (s.c < kMinChannels || s.o < kMinChannels) return false;
   const int64_t tiles = s.n * tiling(s).per_image();
@@ -121,24 +138,24 @@ bool winograd_applies(const ConvShape& s, const float* w) {
 }
 
 void conv2d_winograd(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
-  const GemmUkernel uk = gemm_ukernel_avx512();
-  const InputTransformFn input_transform = input_transform_avx512;
-  const OutputTransformFn output_transform = output_transform_avx512;
+  const Kernels kernels = active_kernels();
+  const GemmUkernel& uk = kernels.gemm;
+  const int64_t width = kernels.width, block_tiles = uk.nr;
   const int64_t panels = ceil_div(s.o, uk.mr);
-  const AlignedFloats u = transformed_weights(weight_transform_avx512, w, s, uk.mr, panels);
+  const AlignedFloats u = transformed_weights(kernels.weights, w, s, uk.mr, panels);
   const Tiling t = tiling(s);
-  const int64_t tiles = s.n * t.per_image(), blocks = ceil_div(tiles, kBlockTiles);
+  const int64_t tiles = s.n * t.per_image(), blocks = ceil_div(tiles, block_tiles);
   // With fewer blocks than threads (a deep layer on small images), each block's output channels
   // are cut into slices of whole panels, at the price of transforming its input once per slice.
   // The panels are the same however they are sliced, so the result does not change.
   const int64_t slices = std::min(panels, std::max<int64_t>(1, ceil_div(2 * num_threads(), blocks)));
   const int64_t units = blocks * slices;
   const int team = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(num_threads(), units)));
-  // Per thread: V [36][C][32 tiles] (the micro-kernel's B panels), M [36][mr][32 tiles]. The V
-  // panels are a cache line more than C·32 apart: the input transform writes the 36 of them at
+  // Per thread: V [36][C][nr tiles] (the micro-kernel's B panels), M [36][mr][nr tiles]. The V
+  // panels are a cache line more than C·nr apart: the input transform writes the 36 of them at
   // once, and at a multiple of 4 KiB apart they would all fall in the same L1 set.
-  const int64_t v_panel = s.c * kBlockTiles + 16;
-  const int64_t v_size = kTransformed * v_panel, m_size = kTransformed * uk.mr * kBlockTiles;
+  const int64_t v_panel = s.c * block_tiles + 16;
+  const int64_t v_size = kTransformed * v_panel, m_size = kTransformed * uk.mr * block_tiles;
   const int64_t scratch_size = v_size + m_size;
   // Zeroed so that the lanes of absent tiles hold numbers, not whatever the allocator left.
   AlignedFloats scratch = aligned_floats(team * scratch_size);
@@ -149,26 +166,26 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
     float* v = scratch.get() + omp_get_thread_num() * scratch_size;
     float* m = v + v_size;
     const int64_t block = unit / slices, slice = unit % slices;
-    const int64_t first = block * kBlockTiles, count = std::min(kBlockTiles, tiles - first);
+    const int64_t first = block * block_tiles, count = std::min(block_tiles, tiles - first);
     const int64_t p_begin = panels * slice / slices, p_end = panels * (slice + 1) / slices;
-    const int groups = static_cast<int>(ceil_div(count, kGroupTiles));
-    InputGroup in[2];
-    OutputGroup out[2];
+    const int groups = static_cast<int>(ceil_div(count, width));
+    InputGroup in[kMaxGroups];
+    OutputGroup out[kMaxGroups];
     uint32_t non_finite = 0;
     for (int g = 0; g < groups; ++g) {
-      describe_group(in[g], out[g], s, t, first + g * kGroupTiles, std::min<int64_t>(kGroupTiles, count - g * kGroupTiles));
-      non_finite |= static_cast<uint32_t>(input_transform(v + g * kGroupTiles, v_panel, kBlockTiles, x,
-                                                          s.h * s.w, s.w, s.c, in[g]))
-                    << (g * kGroupTiles);
+      describe_group(in[g], out[g], s, t, static_cast<int>(width), first + g * width, std::min(width, count - g * width));
+      non_finite |= static_cast<uint32_t>(kernels.input(v + g * width, v_panel, block_tiles, x, s.h * s.w, s.w,
+                                                        s.c, in[g]))
+                    << (g * width);
     }
     for (int64_t p = p_begin; p < p_end; ++p) {
       const int rows = static_cast<int>(std::min<int64_t>(uk.mr, s.o - p * uk.mr));
       for (int xi = 0; xi < kTransformed; ++xi)
         uk.run(s.c, u.get() + (xi * panels + p) * s.c * uk.mr, v + xi * v_panel,
-               m + xi * uk.mr * kBlockTiles, kBlockTiles, rows, static_cast<int>(count), false);
+               m + xi * uk.mr * block_tiles, block_tiles, rows, static_cast<int>(count), false);
       for (int g = 0; g < groups; ++g)
-        output_transform(y + p * uk.mr * s.pixels(), s.pixels(), s.ow, m + g * kGroupTiles, uk.mr * kBlockTiles,
-                         kBlockTiles, rows, b ? b + p * uk.mr : nullptr, out[g]);
+        kernels.output(y + p * uk.mr * s.pixels(), s.pixels(), s.ow, m + g * width, uk.mr * block_tiles,
+                       block_tiles, rows, b ? b + p * uk.mr : nullptr, out[g]);
     }
     for (int64_t lane = 0; lane < count; ++lane)
       if (non_finite >> lane & 1u)

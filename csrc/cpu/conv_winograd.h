@@ -15,7 +15,7 @@
 namespace mdlfast::cpu {
 
 // True when conv2d_winograd runs this convolution and wins: 3×3, stride 1, dilation 1, one group,
-// enough channels on both sides, the AVX-512 path, and finite weights (a non-finite weight would
+// enough channels on both sides and tiles, the AVX-512 or AVX2 path, and finite weights (a non-finite weight would
 // spread to every transformed product of its plane, where the direct convolution keeps the
 // padding's 0·w terms apart).
 bool winograd_applies(const ConvShape& s, const float* w);
@@ -28,7 +28,7 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
 namespace winograd {
 
 constexpr int kTransformed = 36;  // 6×6 transformed elements ξ = 6·k + l per tile
-constexpr int kGroupTiles = 16;   // tiles per vector in the transforms
+constexpr int kGroupTiles = 16;   // tiles per vector in the transforms, at most (AVX2: 8)
 
 // u[ξ·xi_stride + c·mr + i] = U[ξ] = (G g Gᵀ)[ξ] of the weight plane g = w[i, c] (w [rows][channels]
 // [3][3]) for c < channels and i < rows <= mr <= 16; zero for rows <= i < mr. One micro-kernel A
@@ -36,9 +36,10 @@ constexpr int kGroupTiles = 16;   // tiles per vector in the transforms
 using WeightTransformFn = void (*)(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows,
                                    int mr);
 void weight_transform_avx512(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows, int mr);
+void weight_transform_avx2(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows, int mr);
 
-// Sixteen tiles' input patches, by load slot: slot s holds tile lane_of_slot(s) of the group (the
-// order in which the in-register transpose delivers them). Row i of that tile's 6×6 patch starts
+// A vector of tiles' input patches, by load slot: slot s holds tile lane_of_slot(s, vector width)
+// of the group (the order in which the ISA's in-register transpose delivers them). Row i of that tile's 6×6 patch starts
 // at x[x_offset[s] + i·width] of channel 0 (the corner may lie in the padding: offsets are relative
 // to x's start and can be negative) and reads the columns whose bits are set in load_mask[i][s],
 // zero for the rest (padding, absent tiles).
@@ -46,9 +47,11 @@ struct InputGroup {
   int64_t x_offset[kGroupTiles];
   uint8_t load_mask[6][kGroupTiles];
 };
-constexpr int lane_of_slot(int s) { return (s & ~12) | (s & 4) << 1 | (s & 8) >> 1; }
+constexpr int lane_of_slot(int s, int width) {
+  return width == 16 ? (s & ~12) | (s & 4) << 1 | (s & 8) >> 1 : s;
+}
 
-// Sixteen tiles' outputs: tile t's 4×4 block starts at y[y_offset[t]] of channel 0; row i writes
+// A vector of tiles' outputs: tile t's 4×4 block starts at y[y_offset[t]] of channel 0; row i writes
 // the columns whose bits are set in store_mask[t][i] (none for rows past the output's bottom edge
 // or absent tiles, fewer than four at its right edge).
 struct OutputGroup {
@@ -64,6 +67,8 @@ using InputTransformFn = uint16_t (*)(float* v, int64_t xi_stride, int64_t c_str
                                       const InputGroup& tiles);
 uint16_t input_transform_avx512(float* v, int64_t xi_stride, int64_t c_stride, const float* x,
                                 int64_t plane, int64_t width, int64_t channels, const InputGroup& tiles);
+uint16_t input_transform_avx2(float* v, int64_t xi_stride, int64_t c_stride, const float* x,
+                              int64_t plane, int64_t width, int64_t channels, const InputGroup& tiles);
 
 // y[o·plane + y_offset[t] + i·width + j] = (Aᵀ M A)[i][j] + b[o] for o < outputs, where tile t's
 // M[ξ] of channel o is m[ξ·xi_stride + o·o_stride + t] (b may be null).
@@ -72,6 +77,8 @@ using OutputTransformFn = void (*)(float* y, int64_t plane, int64_t width, const
                                    const float* b, const OutputGroup& tiles);
 void output_transform_avx512(float* y, int64_t plane, int64_t width, const float* m, int64_t xi_stride,
                              int64_t o_stride, int64_t outputs, const float* b, const OutputGroup& tiles);
+void output_transform_avx2(float* y, int64_t plane, int64_t width, const float* m, int64_t xi_stride,
+                           int64_t o_stride, int64_t outputs, const float* b, const OutputGroup& tiles);
 
 }  // namespace winograd
 }  // namespace mdlfast::cpu
