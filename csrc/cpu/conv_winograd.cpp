@@ -1,10 +1,11 @@
 // The Winograd F(4×4, 3×3) driver: weights transformed once per call into the micro-kernel's
 // packed panels, then blocks of tiles shared out among the threads. A block is one packed panel
-// of V (the micro-kernel's nr: 32 tiles on AVX-512, 16 on AVX2) for all 36 ξ and all input channels; for each panel of
-// output channels it runs the 36 products into M and transforms M straight out to y, so V and M
-// live in one thread's L2 for the whole block. Blocks are numbered over the batch's tiles, not per
-// image, so that small images (ResNet's 16×16 layers: 16 tiles) still fill whole panels. Each
-// tile is computed by one thread in a fixed order: the result does not depend on the thread count.
+// of V (the micro-kernel's nr: 32 tiles on AVX-512, 16 on AVX2) for all 36 ξ and all input
+// channels; for each panel of output channels it runs the 36 products into M and transforms M
+// straight out to y, so V and M live in one thread's L2 for the whole block. Blocks are numbered
+// over the batch's tiles, not per image, so that small images (ResNet's 16×16 layers: 16 tiles)
+// still fill whole panels. Each tile is computed by one thread in a fixed order: the result does
+// not depend on the thread count.
 #include "cpu/conv_winograd.h"
 
 #include <omp.h>
@@ -29,7 +30,8 @@ constexpr int64_t kTile = 4;   // outputs per tile side
 constexpr int64_t kPatch = 6;  // inputs per patch side
 constexpr int kMaxGroups = 2;  // vectors of tiles per block: the micro-kernels' nr is two vectors
 
-// The micro-kernel and the transforms of an ISA path (one of tiles per vector: its nr is the block).
+// The micro-kernel and the transforms of an ISA path. A block of tiles is the micro-kernel's nr,
+// two vectors of `width` tiles.
 struct Kernels {
   GemmUkernel gemm;
   int width;
@@ -38,6 +40,7 @@ struct Kernels {
   OutputTransformFn output;
 };
 
+// For an ISA that winograd_applies() accepts.
 Kernels active_kernels() {
   if (active_isa() == Isa::avx512)
     return {gemm_ukernel_avx512(), 16, weight_transform_avx512, input_transform_avx512, output_transform_avx512};
@@ -100,10 +103,10 @@ void describe_group(InputGroup& in, OutputGroup& out, const ConvShape& s, const 
   }
 }
 
-// One tile's outputs by the direct convolution, for patches holding an infinity or NaN: Winograd's
-// transforms would carry them to all sixteen outputs of the tile (and turn infinities into NaN),
-// where the direct sum reaches only the outputs whose 3×3 window holds them.
-// Output channels o_begin .. o_end − 1 only.
+// One tile's outputs of channels o_begin .. o_end − 1 by the direct convolution, for patches
+// holding an infinity or NaN: Winograd's transforms would carry them to all sixteen outputs of the
+// tile (and turn infinities into NaN), where the direct sum reaches only the outputs whose 3×3
+// window holds them.
 void direct_tile(float* y, const float* x, const float* w, const float* b, const ConvShape& s,
                  const Tiling& t, int64_t tile, int64_t o_begin, int64_t o_end) {
   const int64_t img = tile / t.per_image(), r = tile % t.per_image();
@@ -173,7 +176,8 @@ void conv2d_winograd(float* y, const float* x, const float* w, const float* b, c
     OutputGroup out[kMaxGroups];
     uint32_t non_finite = 0;
     for (int g = 0; g < groups; ++g) {
-      describe_group(in[g], out[g], s, t, static_cast<int>(width), first + g * width, std::min(width, count - g * width));
+      describe_group(in[g], out[g], s, t, static_cast<int>(width), first + g * width,
+                     std::min(width, count - g * width));
       non_finite |= static_cast<uint32_t>(kernels.input(v + g * width, v_panel, block_tiles, x, s.h * s.w, s.w,
                                                         s.c, in[g]))
                     << (g * width);

@@ -39,10 +39,10 @@ void weight_transform_avx512(float* u, int64_t xi_stride, const float* w, int64_
 void weight_transform_avx2(float* u, int64_t xi_stride, const float* w, int64_t channels, int rows, int mr);
 
 // A vector of tiles' input patches, by load slot: slot s holds tile lane_of_slot(s, vector width)
-// of the group (the order in which the ISA's in-register transpose delivers them). Row i of that tile's 6×6 patch starts
-// at x[x_offset[s] + i·width] of channel 0 (the corner may lie in the padding: offsets are relative
-// to x's start and can be negative) and reads the columns whose bits are set in load_mask[i][s],
-// zero for the rest (padding, absent tiles).
+// of the group (the order in which the ISA's in-register transpose delivers them). Row i of that
+// tile's 6×6 patch starts at x[x_offset[s] + i·width] of channel 0 (the corner may lie in the
+// padding: offsets are relative to x's start and can be negative) and reads the columns whose
+// bits are set in load_mask[i][s], zero for the rest (padding, absent tiles).
 struct InputGroup {
   int64_t x_offset[kGroupTiles];
   uint8_t load_mask[6][kGroupTiles];
