@@ -15,9 +15,9 @@
 namespace mdlfast::cpu {
 
 // True when conv2d_winograd runs this convolution and wins: 3×3, stride 1, dilation 1, one group,
-// enough channels on both sides and tiles, the AVX-512 or AVX2 path, and finite weights (a non-finite weight would
-// spread to every transformed product of its plane, where the direct convolution keeps the
-// padding's 0·w terms apart).
+// enough channels and tiles, the AVX-512 or AVX2 path, and finite weights (an infinite weight
+// makes each output of its channel +inf, −inf or NaN by the signs it meets in the direct sum; the
+// transforms would mix them into NaN everywhere).
 bool winograd_applies(const ConvShape& s, const float* w);
 
 // y = conv2d(x, w) + b (b may be null) for a shape winograd_applies() accepts. Every element of y
