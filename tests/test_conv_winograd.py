@@ -177,3 +177,27 @@ def test_matches_torch():
     assert_close(kernels.conv2d(x, w, b, padding=1), ty.detach().numpy(), case[1] * 9)
     dx, *_ = kernels.conv2d_backward(dy, x, w, padding=1)
     assert_close(dx, tx.grad.numpy(), case[4] * 9, name="dx")
+
+
+def _random_case(rng):
+    """A random geometry on the path: 16 to 40 channels each way, any image size, padding 0 to 2,
+    and enough images for 16 tiles."""
+    c, o = (int(v) for v in rng.integers(16, 41, size=2))
+    padding = tuple(int(v) for v in rng.integers(0, 3, size=2))
+    h, w = (int(rng.integers(max(1, 3 - 2 * p), 15)) for p in padding)
+    tiles = -(-(h + 2 * padding[0] - 2) // 4) * -(-(w + 2 * padding[1] - 2) // 4)
+    return (-(-16 // tiles) + int(rng.integers(0, 3)), c, h, w, o, padding)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_geometries_match_reference(seed, isa):
+    case = _random_case(rng_for("winograd-random", seed))
+    rng, x, w, b = _inputs(case, "winograd-random")
+    padding = case[-1]
+    assert _uses_winograd(x, w, padding) == (isa in _WINOGRAD_ISAS)
+    expected = reference.conv2d(*_as64(x, w, b), padding=padding)
+    assert_close(poisoned_conv2d(x, w, b, padding), expected, case[1] * 9, name=f"y {case}")
+    dy = rng.standard_normal(expected.shape).astype(np.float32)
+    dx, *_ = kernels.conv2d_backward(dy, x, w, padding=padding)
+    assert_close(dx, reference.conv2d_backward(*_as64(dy, x, w), padding=padding)[0], case[4] * 9,
+                 name=f"dx {case}")
