@@ -11,6 +11,7 @@
 #include "bind/arrays.h"
 #include "bind/cpu_families.h"
 #include "cpu/conv.h"
+#include "cpu/conv_winograd.h"
 
 namespace py = pybind11;
 using namespace mdlfast::bind;
@@ -75,6 +76,16 @@ void conv2d_backward(py::array dx, py::array dw, py::array db, const py::array& 
   mdlfast::cpu::conv2d_backward(dx_ptr, dw_ptr, db_ptr, dy_ptr, x_ptr, w_ptr, s);
 }
 
+// Whether conv2d runs this convolution with Winograd's transforms on the active ISA path: lets the
+// tests make sure their shapes exercise it.
+bool conv2d_uses_winograd(const py::array& x, const py::array& w, Pair stride, Pair padding, Pair dilation,
+                          int64_t groups) {
+  const ConvShape s = weight_geometry(x, w, stride, padding, dilation, groups);
+  const float* w_ptr = contiguous_input(w, "w", w_shape(s));
+  py::gil_scoped_release release;
+  return s.n > 0 && mdlfast::cpu::winograd_applies(s, w_ptr);
+}
+
 void im2col(py::array cols, const py::array& x, Pair kernel_size, Pair stride, Pair padding,
             Pair dilation) {
   if (x.ndim() != 4) fail("x must have 4 dimensions (N, C, H, W)");
@@ -96,6 +107,8 @@ void bind_cpu_conv(py::module_& module) {
   module.def("conv2d_backward", &conv2d_backward, py::arg("dx"), py::arg("dw"), py::arg("db"),
              py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride"), py::arg("padding"),
              py::arg("dilation"), py::arg("groups"));
+  module.def("conv2d_uses_winograd", &conv2d_uses_winograd, py::arg("x"), py::arg("w"), py::arg("stride"),
+             py::arg("padding"), py::arg("dilation"), py::arg("groups"));
   module.def("im2col", &im2col, py::arg("cols"), py::arg("x"), py::arg("kernel_size"),
              py::arg("stride"), py::arg("padding"), py::arg("dilation"));
 }

@@ -1,5 +1,6 @@
 // The convolution forward pass: which kernel runs a layer, and the per-image drivers of the two
 // direct kernels.
+//   - 3×3, stride 1, enough channels and tiles (AVX2 / AVX-512): Winograd F(4×4, 3×3) (conv_winograd.h);
 //   - a vector or more of output channels per group (AVX2 / AVX-512): the channel-vectorised
 //     implicit GEMM (conv_channels.h), any stride;
 //   - at most 16 output channels per group and width stride 1: the spatially vectorised direct
@@ -17,6 +18,7 @@
 #include "cpu/conv_channels.h"
 #include "cpu/conv_columns.h"
 #include "cpu/conv_direct.h"
+#include "cpu/conv_winograd.h"
 
 namespace mdlfast::cpu {
 
@@ -125,6 +127,10 @@ bool conv_shape_valid(const ConvShape& s) {
 
 void conv2d(float* y, const float* x, const float* w, const float* b, const ConvShape& s) {
   if (s.n == 0) return;
+  if (winograd_applies(s, w)) {
+    conv2d_winograd(y, x, w, b, s);
+    return;
+  }
   const ChannelConvFn channels = channel_conv_kernel();
   const int width = active_isa() == Isa::avx512 ? 16 : 8;
   if (channels && s.group_outputs() >= width) {

@@ -2,9 +2,10 @@
 // implicit GEMM: per image and group,
 //   y[Og, OH·OW] = w[Og, K] · cols[K, OH·OW],   K = C/groups · kh · kw,
 // with the column matrix cols never formed. Which kernel runs a shape is chosen in conv.cpp:
-// channel-vectorised (cols read as broadcasts straight from the padded input), spatially
-// vectorised direct loops for few output channels, or packed column panels on the GEMM core's
-// micro-kernels. The backward pass (conv_backward.cpp) reuses them.
+// Winograd's F(4×4, 3×3) for 3×3 stride-1 layers with enough channels (a quarter of the
+// multiplications; conv_winograd.h), channel-vectorised (cols read as broadcasts straight from
+// the padded input), spatially vectorised direct loops for few output channels, or packed column
+// panels on the GEMM core's micro-kernels. The backward pass (conv_backward.cpp) reuses them.
 #pragma once
 
 #include <cstdint>
