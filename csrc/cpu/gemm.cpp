@@ -93,16 +93,8 @@ void pack_panel(const GemmUkernel& uk, float* __restrict dst, const float* src, 
     uk.pack_transposed(dst, src, si, rows, kc, width);
     return;
   }
-  if (si == 1 && uk.pack_direct) {
-    uk.pack_direct(dst, src, sk, rows, kc, width);
-    return;
-  }
   if (si == 1) {
-    for (int64_t k = 0; k < kc; ++k) {
-      float* row = dst + k * width;
-      std::memcpy(row, src + k * sk, sizeof(float) * rows);
-      for (int i = rows; i < width; ++i) row[i] = 0.0f;
-    }
+    pack_panel_direct(uk, dst, src, sk, rows, kc, width);
     return;
   }
   // Gather, a few k at a time so the destination rows being filled stay in L1.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace mdlfast::cpu {
 
@@ -38,6 +39,21 @@ struct GemmUkernel {
   FmaLoopFn fma_loop;
   int flops_per_iteration;  // of fma_loop
 };
+
+// dst[k * width + i] = src[k * sk + i] for i < rows, zero for rows <= i < width: the ISA's
+// pack_direct, or a copy per k where it has none.
+inline void pack_panel_direct(const GemmUkernel& uk, float* dst, const float* src, int64_t sk, int rows,
+                              int64_t kc, int width) {
+  if (uk.pack_direct) {
+    uk.pack_direct(dst, src, sk, rows, kc, width);
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    float* row = dst + k * width;
+    std::memcpy(row, src + k * sk, sizeof(float) * rows);
+    for (int i = rows; i < width; ++i) row[i] = 0.0f;
+  }
+}
 
 GemmUkernel gemm_ukernel_generic();
 GemmUkernel gemm_ukernel_avx2();

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <new>
 #include <vector>
 
@@ -95,19 +94,6 @@ void pack_rows(const GemmUkernel& uk, float* dst, const float* src, int64_t si, 
   }
   for (int64_t k = 0; k < kc; ++k)
     for (int i = 0; i < width; ++i) dst[k * width + i] = i < rows ? src[i * si + k] : 0.0f;
-}
-
-// A micro-kernel panel from rows that run along the panel: dst[k * nr + i] = src[k * sk + i] for
-// i < cols, zero for cols <= i < nr (columns of a row-major right operand).
-void pack_rows_along(const GemmUkernel& uk, float* dst, const float* src, int64_t sk, int cols, int64_t kc) {
-  if (uk.pack_direct) {
-    uk.pack_direct(dst, src, sk, cols, kc, uk.nr);
-    return;
-  }
-  for (int64_t k = 0; k < kc; ++k) {
-    std::memcpy(dst + k * uk.nr, src + k * sk, sizeof(float) * cols);
-    std::fill(dst + k * uk.nr + cols, dst + (k + 1) * uk.nr, 0.0f);
-  }
 }
 
 // Requests `rows` rows of `chunks` runs of `cols` floats each ([r * ld + c * chunk_ld], from p)
@@ -300,17 +286,16 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
   const int64_t dg_size = aligned_size(rows_all * width);
   const int64_t packed_w_size = aligned_size(bl.blocks * width * nr);
   const int64_t packed_dg_size = aligned_size(bl.panels * mr * width);
-  // Where the input projection's gradient is the recurrent one (all but the GRU), dx_t = dg_t·w_ih
-  // runs inside the loop on the dg_t panels packed for dh anyway: no pass over all of dg later.
-  const bool dx_in_loop = !gru;
+  // Where the input projection's gradient is the recurrent one (all but the GRU: dgx is dgh),
+  // dx_t = dg_t·w_ih runs inside the loop on the dg_t panels packed for dh anyway, with no pass
+  // over all of dg later; and dw_ih, dw_hh are the two column blocks of one product
+  // dgᵀ·[x | h_prev], whose GEMM packs dgᵀ (the large operand, and a transposed one) once.
+  const bool one_gradient = !gru;
   const int64_t x_blocks = ceil_div(s.inputs, nr);
-  const int64_t packed_wx_size = dx_in_loop ? aligned_size(x_blocks * width * nr) : 0;
-  // Likewise dw_ih and dw_hh are the two column blocks of one product dgᵀ·[x | h_prev]: one GEMM
-  // packs dgᵀ (the large operand, and a transposed one) once instead of twice.
-  const bool joint_dw = !gru;
+  const int64_t packed_wx_size = one_gradient ? aligned_size(x_blocks * width * nr) : 0;
   const int64_t joint = s.inputs + hidden;
-  const int64_t joint_b_size = joint_dw ? aligned_size(rows_all * joint) : 0;
-  const int64_t joint_dw_size = joint_dw ? aligned_size(width * joint) : 0;
+  const int64_t joint_b_size = one_gradient ? aligned_size(rows_all * joint) : 0;
+  const int64_t joint_dw_size = one_gradient ? aligned_size(width * joint) : 0;
   float* const dgx = workspace((gru ? 2 : 1) * dg_size + packed_w_size + 2 * packed_dg_size + packed_wx_size +
                                joint_b_size + joint_dw_size);
   float* const dgh = gru ? dgx + dg_size : dgx;
@@ -325,15 +310,15 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
 #pragma omp parallel num_threads(bl.team) if (bl.team > 1)
     {
       const Range own = share(bl.blocks, omp_get_thread_num(), omp_get_num_threads());
-      const Range own_x = dx_in_loop ? share(x_blocks, omp_get_thread_num(), omp_get_num_threads()) : Range{0, 0};
+      const Range own_x = one_gradient ? share(x_blocks, omp_get_thread_num(), omp_get_num_threads()) : Range{0, 0};
       if (omp_get_thread_num() == 0) step_barrier.set_team(omp_get_num_threads());
       // w_hh's columns for this thread's units (dh_prev = dgates · w_hh), and w_ih's for its
       // share of the inputs (dx = dgates · w_ih): contiguous rows.
       for (int64_t b = own.begin; b < own.end; ++b)
-        pack_rows_along(uk, packed_w + b * width * nr, w_hh + b * nr, hidden, bl.cols(uk, b, hidden), width);
+        pack_panel_direct(uk, packed_w + b * width * nr, w_hh + b * nr, hidden, bl.cols(uk, b, hidden), width, nr);
       for (int64_t b = own_x.begin; b < own_x.end; ++b)
-        pack_rows_along(uk, packed_wx + b * width * nr, w_ih + b * nr, s.inputs,
-                        static_cast<int>(std::min<int64_t>(nr, s.inputs - b * nr)), width);
+        pack_panel_direct(uk, packed_wx + b * width * nr, w_ih + b * nr, s.inputs,
+                          static_cast<int>(std::min<int64_t>(nr, s.inputs - b * nr)), width, nr);
 #pragma omp barrier  // the team is set
       for (int64_t t = steps - 1; t >= 0; --t) {
         float* left = packed_dg[t % 2];
@@ -402,9 +387,7 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
   }
 
   const GemmEpilogue plain;
-  if (!dx_in_loop || steps == 0 || batch == 0)
-    gemm(dx, row_major(dgx, width), row_major(w_ih, s.inputs), 1, rows_all, s.inputs, width, plain);
-  if (joint_dw) {
+  if (one_gradient) {
     for_each_item<kCopyTask>(rows_all, joint, [&](int64_t r) {
       std::copy(x + r * s.inputs, x + (r + 1) * s.inputs, joint_b + r * joint);
       std::copy(hs + r * hidden, hs + (r + 1) * hidden, joint_b + r * joint + s.inputs);
@@ -416,6 +399,7 @@ void recurrent_backward(RecurrentKind kind, float* dx, float* dh0, float* dc0, f
       std::copy(row + s.inputs, row + joint, dw_hh + r * hidden);
     });
   } else {
+    gemm(dx, row_major(dgx, width), row_major(w_ih, s.inputs), 1, rows_all, s.inputs, width, plain);
     gemm(dw_ih, transposed_row_major(dgx, width), row_major(x, s.inputs), 1, width, s.inputs, rows_all, plain);
     gemm(dw_hh, transposed_row_major(dgh, width), row_major(hs, hidden), 1, width, hidden, rows_all, plain);
   }
