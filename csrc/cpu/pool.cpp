@@ -60,11 +60,11 @@ bool fits_vector_rows(const PoolGeometry& g) {
 }
 
 bool uses_avx512_rows(const PoolGeometry& g) { return active_isa() == Isa::avx512 && fits_vector_rows(g); }
+bool uses_avx2_rows(const PoolGeometry& g) { return active_isa() == Isa::avx2 && fits_vector_rows(g); }
+
 bool is_2x2_stride_2(const PoolGeometry& g) {
   return g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0;
 }
-
-bool uses_avx2_rows(const PoolGeometry& g) { return active_isa() == Isa::avx2 && fits_vector_rows(g); }
 
 // Sum of x over a window's rows [h0, h1) and columns [w0, w1), row by row: a whole-plane window
 // (global pooling) then rounds like rows + columns, not like H·W additions in a chain.
@@ -113,9 +113,7 @@ bool max_pool2d_backward(float* dx, const float* dy, const int64_t* indices, int
   // The indices do not say which windows made them. When the sizes fit 2×2 windows at stride 2,
   // each plane first assumes so and writes dx once, with no clearing pass; the first index outside
   // its window sends that plane, and every plane after it, to the general scatter.
-  const PoolGeometry pairs{in_h, in_w, out_h, out_w, 2, 2, 2, 2, 0, 0};
-  std::atomic<bool> try_pairs{active_isa() == Isa::avx512 && out_h == in_h / 2 && out_w == in_w / 2 &&
-                              out_hw > 0 && fits_vector_rows(pairs)};
+  std::atomic<bool> try_pairs{active_isa() == Isa::avx512 && out_h == in_h / 2 && out_w == in_w / 2 && out_hw > 0};
   std::atomic<bool> valid{true};
   for_each_item<kElementsPerTask>(planes, in_hw, [&](int64_t p) {
     float* out = dx + p * in_hw;
